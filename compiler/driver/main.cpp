@@ -1,0 +1,146 @@
+// The odlc command line: compile, targets, plan-buffers. Every error is one line on stderr
+// (`odlc: error: ...`) and exit code 1.
+#include "Diagnostics.h"
+#include "driver/Compile.h"
+#include "import/OnnxImporter.h"
+#include "solvers/BufferPlanner.h"
+#include "targets/TargetInfo.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+using namespace odlc;
+
+namespace {
+
+int runTargets() {
+  fmt::print("{:<11} {:<44} {}\n", "target", "description", "memories");
+  for (const TargetInfo &t : allTargets()) {
+    std::string memories;
+    for (const MemoryRegion &m : t.memories)
+      memories += fmt::format("{}{} {} KiB @ 0x{:08x}{}", memories.empty() ? "" : ", ", m.name,
+                              m.size / 1024, m.base, m.fast ? " (fast)" : "");
+    fmt::print("{:<11} {:<44} {}\n", t.name, t.description,
+               memories.empty() ? "unbounded" : memories);
+  }
+  return 0;
+}
+
+int runPlanBuffers(const std::string &in, const std::string &out) {
+  std::ifstream file(in);
+  if (!file)
+    fail("cannot open '{}': {}", in, std::strerror(errno));
+  std::vector<PlanBuffer> buffers;
+  try {
+    buffers = readPlanCsv(file);
+  } catch (const std::exception &e) {
+    fail("'{}': {}", in, e.what());
+  }
+  PlanResult result = planBuffers(buffers);
+  if (std::string problem = verifyPlan(buffers); !problem.empty())
+    internalError("plan-buffers produced an invalid plan: " + problem, __FILE__, __LINE__);
+  if (!out.empty()) {
+    std::ofstream o(out);
+    writePlanCsv(o, buffers);
+    o.close();
+    if (!o)
+      fail("cannot write '{}'", out);
+  }
+  fmt::print("arena {} bytes, lower bound {} bytes ({})\n", result.arenaBytes, result.lowerBound,
+             result.arenaBytes == result.lowerBound ? "optimal" : "above the bound");
+  return 0;
+}
+
+int runCompile(CompileOptions &options, const std::vector<std::string> &inputShapes,
+               const std::string &ram, const std::string &flash) {
+  for (const std::string &spec : inputShapes) {
+    auto [name, shape] = parseInputShape(spec);
+    options.import.inputShapes[name] = shape;
+  }
+  if (!ram.empty())
+    options.ramBudget = parseSize(ram, "--ram");
+  if (!flash.empty())
+    options.flashBudget = parseSize(flash, "--flash");
+  if (options.outDir.empty() && options.printAfter.empty() && options.stopAfter.empty())
+    fail("missing -o OUT: the directory to write the generated C into");
+  validateOptions(options);
+  CompileResult result = compileModel(options);
+  std::cout << result.printedIr;
+  if (!options.outDir.empty() && !result.files.empty())
+    writeOutputDir(result.files, options.outDir);
+  return 0;
+}
+
+/// CLI11 reports parse errors in several lines; odlc's contract is one.
+std::string oneLine(std::string text) {
+  for (char &c : text)
+    if (c == '\n')
+      c = ' ';
+  while (!text.empty() && text.back() == ' ')
+    text.pop_back();
+  return text;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"odlc: compiles ONNX models into static C that infers and learns on "
+               "microcontrollers"};
+  app.set_version_flag("--version", "odlc 0.1.0");
+  app.require_subcommand(1);
+
+  CompileOptions options;
+  std::vector<std::string> inputShapes;
+  std::string ram, flash;
+  CLI::App *compile = app.add_subcommand("compile", "compile MODEL.onnx into C sources in OUT");
+  compile->add_option("model", options.model, "the ONNX model")->required();
+  compile->add_option("-o,--output", options.outDir, "output directory (created or replaced)");
+  compile->add_option("--target", options.target, "target (see `odlc targets`)")
+      ->capture_default_str();
+  compile->add_option("--name", options.name, "prefix of the generated C API")
+      ->capture_default_str();
+  compile->add_option("--input-shape", inputShapes,
+                      "static shape for a dynamic input: NAME=D0,D1,... (repeatable)");
+  compile->add_option("--ram", ram, "RAM budget: 262144, 256K, 256KiB, 1M");
+  compile->add_option("--flash", flash, "flash budget: 1048576, 1M, 1MiB");
+  compile->add_option("--print-ir-after", options.printAfter,
+                      "print the IR after this pass (or 'all') to stdout");
+  compile->add_option("--stop-after", options.stopAfter, "stop the pipeline after this pass");
+
+  app.add_subcommand("targets", "list targets and their memories");
+
+  std::string csvIn, csvOut;
+  CLI::App *plan = app.add_subcommand("plan-buffers", "run the memory planner on a CSV");
+  plan->add_option("input", csvIn, "CSV with id,lower,upper,size")->required();
+  plan->add_option("-o,--output", csvOut, "write the plan (adds an offset column)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion &e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError &e) {
+    std::cerr << "odlc: error: " << oneLine(e.what()) << "; see odlc --help\n";
+    return 1;
+  }
+  try {
+    if (app.got_subcommand("targets"))
+      return runTargets();
+    if (app.got_subcommand("plan-buffers"))
+      return runPlanBuffers(csvIn, csvOut);
+    return runCompile(options, inputShapes, ram, flash);
+  } catch (const Error &e) {
+    std::cerr << "odlc: error: " << e.what() << "\n";
+  } catch (const std::exception &e) {
+    std::cerr << "odlc: error: internal error: " << e.what() << "; please report this\n";
+  }
+  return 1;
+}

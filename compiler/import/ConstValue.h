@@ -1,0 +1,33 @@
+/// \file Compile-time values: ONNX tensors decoded from protobuf, held exactly while the importer
+/// folds shape and constant subgraphs.
+#pragma once
+
+#include "ir/Graph.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <string>
+#include <vector>
+
+namespace odlc {
+
+/// A constant of any ONNX numeric type. Values are held as double: exact for f32 data and for
+/// every integer a shape computation produces.
+struct ConstValue {
+  bool isFloat = true; ///< f32/f16/f64 in ONNX; otherwise an integer or bool type
+  Shape shape;
+  std::vector<double> values;
+
+  int64_t elements() const { return int64_t(values.size()); }
+};
+
+/// Decodes an initializer or Constant attribute. Throws a diagnostic for external data, unknown
+/// element types and payloads whose size does not match the shape (a truncated model).
+ConstValue decodeTensor(const onnx::TensorProto &proto, const std::string &where);
+
+/// Writes a value into an IR tensor (f32 data or i64 data).
+void storeConst(Tensor &tensor, const ConstValue &value);
+/// Reads an IR constant back.
+ConstValue loadConst(const Tensor &tensor);
+
+} // namespace odlc

@@ -1,0 +1,256 @@
+#include "import/OnnxImporter.h"
+
+#include "Diagnostics.h"
+#include "import/NodeImporter.h"
+#include "ir/Verifier.h"
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace odlc {
+
+namespace {
+
+std::string firstLine(const std::string &text) {
+  std::string line = text.substr(0, text.find('\n'));
+  return line.size() > 300 ? line.substr(0, 300) + "..." : line;
+}
+
+int defaultOpset(const onnx::ModelProto &model, const std::string &name) {
+  for (const auto &import : model.opset_import())
+    if (import.domain().empty() || import.domain() == "ai.onnx")
+      return int(import.version());
+  fail("'{}' does not import the default ONNX operator set", name);
+}
+
+std::string joined(const std::vector<std::string> &items) {
+  std::string text;
+  for (const std::string &item : items)
+    text += (text.empty() ? "" : ", ") + item;
+  return text;
+}
+
+/// Applies --input-shape before shape inference, so every later shape is static.
+void applyInputShapes(onnx::GraphProto &graph, const ImportOptions &options) {
+  std::set<std::string> initializers;
+  for (const auto &init : graph.initializer())
+    initializers.insert(init.name());
+  std::vector<onnx::ValueInfoProto *> runtimeInputs;
+  for (auto &input : *graph.mutable_input())
+    if (!initializers.count(input.name()))
+      runtimeInputs.push_back(&input);
+  for (const auto &[name, shape] : options.inputShapes) {
+    onnx::ValueInfoProto *target = nullptr;
+    for (onnx::ValueInfoProto *input : runtimeInputs)
+      if (input->name() == name || (name.empty() && runtimeInputs.size() == 1))
+        target = input;
+    if (!target) {
+      std::vector<std::string> names;
+      for (onnx::ValueInfoProto *input : runtimeInputs)
+        names.push_back(input->name());
+      fail("--input-shape names '{}', which is not an input of the model (inputs: {}); use "
+           "--input-shape NAME=D0,D1,...",
+           name, joined(names));
+    }
+    auto *dims = target->mutable_type()->mutable_tensor_type()->mutable_shape();
+    dims->clear_dim();
+    for (int64_t d : shape)
+      dims->add_dim()->set_dim_value(d);
+  }
+}
+
+void checkAndInfer(onnx::ModelProto &model, const std::string &name) {
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception &e) {
+    fail("'{}' is not a valid ONNX model: {}", name, firstLine(e.what()));
+  }
+  try {
+    onnx::shape_inference::InferShapes(model);
+  } catch (const std::exception &e) {
+    fail("'{}': ONNX shape inference failed: {}", name, firstLine(e.what()));
+  }
+}
+
+Shape staticShape(const onnx::ValueInfoProto &info, const std::string &what) {
+  if (!info.type().has_tensor_type())
+    unsupported("{} '{}' is not a tensor", what, info.name());
+  const auto &tensorType = info.type().tensor_type();
+  if (!tensorType.has_shape())
+    fail("{} '{}' has no shape; give one with --input-shape {}=D0,D1,...", what, info.name(),
+         info.name());
+  Shape shape;
+  for (int d = 0; d < tensorType.shape().dim_size(); ++d) {
+    const auto &dim = tensorType.shape().dim(d);
+    if (!dim.has_dim_value() || dim.dim_value() <= 0) {
+      std::string symbol = dim.has_dim_param() ? " ('" + dim.dim_param() + "')" : "";
+      fail("{} '{}' has a dynamic dimension {}{}; odlc needs static shapes: pass "
+           "--input-shape {}=D0,D1,... (e.g. a batch of 1)",
+           what, info.name(), d, symbol, info.name());
+    }
+    shape.push_back(dim.dim_value());
+  }
+  return shape;
+}
+
+class ModelImporter {
+public:
+  ModelImporter(onnx::ModelProto &model, std::string name) : model_(model), name_(std::move(name)) {}
+
+  Graph run() {
+    opset_ = defaultOpset(model_, name_);
+    if (opset_ < kMinOpset || opset_ > kMaxOpset)
+      unsupported("'{}' uses ONNX opset {}; odlc imports opsets {} to {}: convert it with "
+                  "onnx.version_converter.convert_version(model, 13)",
+                  name_, opset_, kMinOpset, kMaxOpset);
+    const onnx::GraphProto &proto = model_.graph();
+    graph_.name = "model";
+    collectUses(proto);
+    addInitializers(proto);
+    addInputs(proto);
+    for (const auto &node : proto.node())
+      importNode(node);
+    bindOutputs(proto);
+    crossCheckShapes(proto);
+    graph_.compact();
+    if (std::string problem = verifyGraph(graph_); !problem.empty())
+      internalError("imported graph is malformed: " + problem, __FILE__, __LINE__);
+    return std::move(graph_);
+  }
+
+private:
+  void collectUses(const onnx::GraphProto &proto) {
+    for (const auto &node : proto.node())
+      for (const auto &in : node.input())
+        used_.insert(in);
+    for (const auto &out : proto.output())
+      used_.insert(out.name());
+  }
+
+  void addInitializers(const onnx::GraphProto &proto) {
+    for (const auto &init : proto.initializer()) {
+      Tensor t;
+      t.name = init.name();
+      storeConst(t, decodeTensor(init, "initializer"));
+      names_[init.name()] = graph_.addTensor(std::move(t));
+    }
+    if (proto.sparse_initializer_size() > 0)
+      unsupported("'{}' has sparse initializers, which odlc does not read", name_);
+  }
+
+  void addInputs(const onnx::GraphProto &proto) {
+    for (const auto &info : proto.input()) {
+      if (names_.count(info.name()))
+        continue; // an initializer listed as input (older exporters): a constant
+      if (!info.type().has_tensor_type() ||
+          info.type().tensor_type().elem_type() != onnx::TensorProto::FLOAT)
+        unsupported("input '{}' is not a float32 tensor; odlc compiles float32 models",
+                    info.name());
+      Tensor t;
+      t.name = info.name();
+      t.kind = TensorKind::Input;
+      t.shape = staticShape(info, "input");
+      TensorId id = graph_.addTensor(std::move(t));
+      names_[info.name()] = id;
+      graph_.inputs.push_back(id);
+    }
+    if (graph_.inputs.empty())
+      unsupported("'{}' has no run-time input", name_);
+  }
+
+  void importNode(const onnx::NodeProto &node) {
+    NodeImporter n(graph_, names_, used_, node, opset_);
+    if (!node.domain().empty() && node.domain() != "ai.onnx")
+      unsupported("{}: op domain '{}' is not supported; odlc imports the default ONNX domain",
+                  n.where(), node.domain());
+    OpImporter importer = findOpImporter(node.op_type());
+    if (!importer)
+      unsupported("{}: op {} is not supported; supported ops: {}", n.where(), node.op_type(),
+                  joined(supportedOnnxOps()));
+    importer(n);
+  }
+
+  void bindOutputs(const onnx::GraphProto &proto) {
+    for (const auto &out : proto.output()) {
+      auto it = names_.find(out.name());
+      if (it == names_.end())
+        fail("output '{}' is never computed", out.name());
+      const Tensor &t = graph_.tensor(it->second);
+      if (t.dtype != DType::F32)
+        unsupported("output '{}' is not a float32 tensor", out.name());
+      graph_.outputs.push_back(it->second);
+    }
+  }
+
+  /// ONNX's own shape inference must agree with the op table's shape rules.
+  void crossCheckShapes(const onnx::GraphProto &proto) {
+    auto check = [&](const onnx::ValueInfoProto &info) {
+      auto it = names_.find(info.name());
+      if (it == names_.end() || !info.type().tensor_type().has_shape())
+        return;
+      Shape onnxShape;
+      for (const auto &dim : info.type().tensor_type().shape().dim()) {
+        if (!dim.has_dim_value())
+          return;
+        onnxShape.push_back(dim.dim_value());
+      }
+      const Tensor &t = graph_.tensor(it->second);
+      ODLC_ASSERT(t.shape == onnxShape, "tensor '{}' has shape {} but ONNX infers {}",
+                  info.name(), formatShape(t.shape), formatShape(onnxShape));
+    };
+    for (const auto &info : proto.value_info())
+      check(info);
+    for (const auto &info : proto.output())
+      check(info);
+  }
+
+  onnx::ModelProto &model_;
+  std::string name_;
+  Graph graph_;
+  int opset_ = 0;
+  std::map<std::string, TensorId> names_;
+  std::set<std::string> used_;
+};
+
+} // namespace
+
+Graph importOnnxModel(onnx::ModelProto &model, const std::string &displayName,
+                      const ImportOptions &options) {
+  if (!model.has_graph())
+    fail("'{}' is not an ONNX model: it has no graph", displayName);
+  applyInputShapes(*model.mutable_graph(), options);
+  checkAndInfer(model, displayName);
+  return ModelImporter(model, displayName).run();
+}
+
+Graph importOnnxFile(const std::string &path, const ImportOptions &options) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    fail("'{}' is a directory, not an ONNX model", path);
+  std::ifstream file(path, std::ios::binary);
+  if (!file)
+    fail("cannot open model '{}': {}", path, std::strerror(errno));
+  std::stringstream bytes;
+  bytes << file.rdbuf();
+  std::string data = bytes.str();
+  if (data.empty())
+    fail("'{}' is empty, not an ONNX model", path);
+  onnx::ModelProto model;
+  if (!model.ParseFromString(data))
+    fail("'{}' is not an ONNX model (the protobuf does not parse; truncated or another format?)",
+         path);
+  return importOnnxModel(model, path, options);
+}
+
+std::vector<std::string> supportedOnnxOps() { return onnxOpNames(); }
+
+} // namespace odlc

@@ -1,0 +1,35 @@
+/// \file The op table: every IR op defined once, with its arity, shape rule, cost and
+/// properties. Autodiff (the gradient rule), the planner (in-place, views) and the cost model
+/// all read it.
+#pragma once
+
+#include "ir/Graph.h"
+
+#include <string>
+#include <vector>
+
+namespace odlc {
+
+/// Output shapes of a node from its input shapes and attributes; throws a diagnostic naming the
+/// node when the operands do not fit.
+using ShapeRule = std::vector<Shape> (*)(const Graph &, const Node &);
+/// Multiply-accumulates of one forward execution (0 for ops without MACs).
+using MacsRule = int64_t (*)(const Graph &, const Node &);
+
+struct OpInfo {
+  const char *name;
+  int minInputs;
+  int maxInputs;
+  int numOutputs; ///< -1: variable (Split)
+  ShapeRule inferShapes;
+  MacsRule macs;
+  bool inPlace; ///< output may take the buffer of input 0 when input 0 dies here
+  bool isView;  ///< output is input 0 reinterpreted: no data moves
+};
+
+const OpInfo &opInfo(OpKind kind);
+const char *opName(OpKind kind);
+/// Looks up an IR op by its printed name; false when there is none.
+bool opKindFromName(const std::string &name, OpKind &kind);
+
+} // namespace odlc

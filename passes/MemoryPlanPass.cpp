@@ -1,0 +1,101 @@
+// memory-plan: gives every run-time buffer a home. Views and in-place results share their
+// operand's buffer; graph outputs are computed in the caller's output array; every other
+// buffer gets a static offset in one arena from the offset solver, so that two buffers live at
+// the same step never overlap. Decisions are tensor attributes (mem, offset, first, last, alias)
+// and graph attributes (arena_bytes, lower_bound_bytes).
+#include "Pass.h"
+#include "Storage.h"
+#include "solvers/BufferPlanner.h"
+#include "targets/TargetInfo.h"
+
+#include <fmt/format.h>
+
+#include <memory>
+
+namespace odlc {
+
+namespace {
+
+int64_t alignUp(int64_t value, int64_t alignment) {
+  return (value + alignment - 1) / alignment * alignment;
+}
+
+void annotateRoot(Graph &g, TensorId t, const StorageInfo &s) {
+  Tensor &tensor = g.tensor(t);
+  if (s.kind[size_t(t)] == StorageKind::Output) {
+    int64_t offset = 0;
+    for (int k = 0; k < s.outputIndex[size_t(t)]; ++k)
+      offset += g.tensor(g.outputs[size_t(k)]).bytes();
+    tensor.attrs.set("mem", std::string("output"));
+    tensor.attrs.set("output_index", int64_t(s.outputIndex[size_t(t)]));
+    tensor.attrs.set("offset", offset);
+    return;
+  }
+  tensor.attrs.set("mem", std::string("arena"));
+  tensor.attrs.set("first", int64_t(s.first[size_t(t)]));
+  tensor.attrs.set("last", int64_t(s.last[size_t(t)]));
+}
+
+class MemoryPlanPass : public Pass {
+public:
+  const char *name() const override { return "memory-plan"; }
+
+  PassResult run(Graph &g, PassContext &context) override {
+    StorageInfo s = analyzeStorage(g);
+    int64_t alignment = context.target ? context.target->bufferAlignment : 8;
+    std::vector<PlanBuffer> buffers;
+    for (size_t t = 0; t < g.tensors.size(); ++t) {
+      Tensor &tensor = g.tensors[t];
+      if (tensor.kind != TensorKind::Value)
+        continue;
+      if (s.root[t] != TensorId(t)) {
+        tensor.attrs.set("alias", g.tensor(s.root[t]).name);
+        continue;
+      }
+      annotateRoot(g, TensorId(t), s);
+      if (s.kind[t] != StorageKind::Arena)
+        continue;
+      PlanBuffer b;
+      b.id = int64_t(t);
+      b.lower = s.first[t];
+      b.upper = s.last[t] + 1;
+      b.size = alignUp(tensor.bytes(), alignment);
+      b.alignment = alignment;
+      buffers.push_back(b);
+    }
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+      if (s.inPlaceOperand[i] >= 0)
+        g.nodes[i].attrs.set("inplace", int64_t(s.inPlaceOperand[i]));
+    PlanResult plan = planBuffers(buffers);
+    if (std::string problem = verifyPlan(buffers); !problem.empty()) {
+      context.failure = "internal error: memory plan is invalid: " + problem;
+      return PassResult::Failed;
+    }
+    for (const PlanBuffer &b : buffers)
+      g.tensor(TensorId(b.id)).attrs.set("offset", b.offset);
+    g.attrs.set("arena_bytes", plan.arenaBytes);
+    g.attrs.set("lower_bound_bytes", plan.lowerBound);
+    return checkBudget(g, context, plan.arenaBytes);
+  }
+
+private:
+  PassResult checkBudget(Graph &g, PassContext &context, int64_t arena) {
+    (void)g;
+    int64_t budget = context.ramBudget;
+    if (budget <= 0 && context.target)
+      budget = context.target->ramBytes();
+    if (budget <= 0 || arena <= budget)
+      return PassResult::Changed;
+    context.failure = fmt::format(
+        "the activation arena needs {} bytes but the RAM budget is {} bytes; raise --ram or "
+        "use a target with more RAM",
+        arena, budget);
+    return PassResult::Failed;
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createMemoryPlanPass() { return std::make_unique<MemoryPlanPass>(); }
+
+} // namespace odlc

@@ -1,0 +1,120 @@
+#include "Storage.h"
+
+#include "ir/OpTable.h"
+
+namespace odlc {
+
+namespace {
+
+class StorageAnalysis {
+public:
+  explicit StorageAnalysis(const Graph &g) : g_(g) {
+    size_t n = g.tensors.size();
+    info_.root.resize(n);
+    info_.kind.assign(n, StorageKind::Arena);
+    info_.outputIndex.assign(n, -1);
+    info_.first.assign(n, 0);
+    info_.last.assign(n, 0);
+    info_.inPlaceOperand.assign(g.nodes.size(), -1);
+    lastUse_.assign(n, -1);
+    for (size_t t = 0; t < n; ++t) {
+      info_.root[t] = TensorId(t);
+      if (g.tensors[t].kind == TensorKind::Input)
+        info_.kind[t] = StorageKind::Input;
+      if (g.tensors[t].isConstant())
+        info_.kind[t] = StorageKind::Constant;
+    }
+  }
+
+  StorageInfo run() {
+    computeLastUses();
+    for (size_t i = 0; i < g_.nodes.size(); ++i)
+      assignNode(int(i));
+    assignOutputs();
+    computeLifetimes();
+    return info_;
+  }
+
+private:
+  void computeLastUses() {
+    int end = int(g_.nodes.size());
+    for (size_t i = 0; i < g_.nodes.size(); ++i)
+      for (TensorId in : g_.nodes[i].inputs)
+        if (in != kNoTensor)
+          lastUse_[size_t(in)] = int(i);
+    for (TensorId out : g_.outputs)
+      lastUse_[size_t(out)] = end;
+  }
+
+  /// Last step any tensor sharing `root`'s buffer is read.
+  int classLastUse(TensorId root) const {
+    int last = -1;
+    for (size_t t = 0; t < info_.root.size(); ++t)
+      if (info_.root[t] == root)
+        last = std::max(last, lastUse_[t]);
+    return last;
+  }
+
+  bool canOverwrite(int step, TensorId operand, TensorId result) const {
+    TensorId root = info_.root[size_t(operand)];
+    if (info_.kind[size_t(root)] != StorageKind::Arena)
+      return false;
+    if (g_.tensor(operand).shape != g_.tensor(result).shape)
+      return false; // a broadcast operand is read more than once per output element
+    return classLastUse(root) == step;
+  }
+
+  void assignNode(int step) {
+    const Node &node = g_.nodes[size_t(step)];
+    const OpInfo &info = opInfo(node.op);
+    if (info.isView) {
+      info_.root[size_t(node.outputs[0])] = info_.root[size_t(node.inputs[0])];
+      return;
+    }
+    if (!info.inPlace)
+      return;
+    size_t candidates = node.inputs.size() == 2 && info.maxInputs == 2 ? 2 : 1;
+    for (size_t i = 0; i < candidates; ++i) {
+      TensorId operand = node.inputs[i];
+      if (operand == kNoTensor || !canOverwrite(step, operand, node.outputs[0]))
+        continue;
+      info_.root[size_t(node.outputs[0])] = info_.root[size_t(operand)];
+      info_.inPlaceOperand[size_t(step)] = int(i);
+      return;
+    }
+  }
+
+  /// A graph output computed into the arena is computed straight into the caller's buffer.
+  void assignOutputs() {
+    for (size_t k = 0; k < g_.outputs.size(); ++k) {
+      TensorId root = info_.root[size_t(g_.outputs[k])];
+      if (info_.kind[size_t(root)] != StorageKind::Arena)
+        continue; // an input or constant: the emitter copies it
+      info_.kind[size_t(root)] = StorageKind::Output;
+      info_.outputIndex[size_t(root)] = int(k);
+    }
+  }
+
+  void computeLifetimes() {
+    std::vector<int> producedAt(g_.tensors.size(), 0);
+    for (size_t i = 0; i < g_.nodes.size(); ++i)
+      for (TensorId out : g_.nodes[i].outputs)
+        producedAt[size_t(out)] = int(i);
+    for (size_t t = 0; t < g_.tensors.size(); ++t) {
+      if (info_.root[t] != TensorId(t))
+        continue;
+      info_.first[t] = producedAt[t];
+      info_.last[t] = std::max(producedAt[t], classLastUse(TensorId(t)));
+    }
+  }
+
+  const Graph &g_;
+  StorageInfo info_;
+  std::vector<int> lastUse_;
+};
+
+} // namespace
+
+StorageInfo analyzeStorage(const Graph &graph) { return StorageAnalysis(graph).run(); }
+
+} // namespace odlc

@@ -1,0 +1,29 @@
+/// \file Storage analysis for the memory planner: which tensors share a buffer (views, in-place
+/// ops), where each buffer lives (caller's input/output, flash, arena) and when it is live.
+/// Plain structs over the graph; the memory-plan pass turns the result into IR attributes.
+#pragma once
+
+#include "ir/Graph.h"
+
+#include <vector>
+
+namespace odlc {
+
+enum class StorageKind { Input, Constant, Output, Arena };
+
+struct StorageInfo {
+  /// Per tensor: the tensor whose buffer it uses (itself for roots).
+  std::vector<TensorId> root;
+  /// Per root tensor: where its buffer lives.
+  std::vector<StorageKind> kind;
+  /// Per root: graph output index whose buffer it is (Output kind), else -1.
+  std::vector<int> outputIndex;
+  /// Per root: first and last schedule step (node index) the buffer is live, inclusive.
+  std::vector<int> first, last;
+  /// Per node: operand index whose buffer the node overwrites in place, or -1.
+  std::vector<int> inPlaceOperand;
+};
+
+StorageInfo analyzeStorage(const Graph &graph);
+
+} // namespace odlc

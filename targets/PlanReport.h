@@ -1,0 +1,41 @@
+/// \file The memory-plan report written next to the C: memory_plan.json (the stable contract of
+/// DESIGN.md 4.4), memory_plan.md and memory_plan.svg (for people).
+#pragma once
+
+#include "ir/Graph.h"
+#include "targets/CEmitter.h"
+
+#include <string>
+#include <vector>
+
+namespace odlc {
+
+struct TargetInfo;
+
+/// One row of the plan: a buffer with its place and lifetime.
+struct PlanEntry {
+  std::string name;
+  std::string kind;  ///< activation | gradient | weight | replay | scratch
+  std::string level; ///< memory level: ram | flash
+  int64_t offset = 0, size = 0, first = 0, last = 0;
+};
+
+struct PlanSummary {
+  std::string target;
+  int64_t ramBudget = 0, flashBudget = 0; ///< 0: unbounded (host)
+  int64_t arenaBytes = 0, lowerBoundBytes = 0, weightBytes = 0;
+  int64_t steps = 0;
+  std::vector<PlanEntry> buffers;
+};
+
+/// Collects the plan from the attributes the memory-plan pass wrote.
+PlanSummary summarizePlan(const Graph &graph, const TargetInfo &target, int64_t ramBudget,
+                          int64_t flashBudget);
+
+/// Adds memory_plan.json, memory_plan.md and memory_plan.svg to `files`.
+void writePlanReport(FileSet &files, const PlanSummary &plan);
+
+/// The JSON text alone (also used by tests).
+std::string planJson(const PlanSummary &plan);
+
+} // namespace odlc
