@@ -123,13 +123,28 @@ void odlc_avgpool2d_f32(const odlc_pool2d_params *p, const float *x, float *y)
 
 /* ---- Global average pooling -------------------------------------------------------------- */
 
+/* Four interleaved partial sums: about 4x less worst-case rounding error than one running sum
+ * (PyTorch's vectorised sum is also split) and independent adds for pipelined FPUs. */
+static float plane_sum(const float *x, int32_t n)
+{
+  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += x[i];
+    s1 += x[i + 1];
+    s2 += x[i + 2];
+    s3 += x[i + 3];
+  }
+  for (; i < n; ++i) {
+    s0 += x[i];
+  }
+  return (s0 + s1) + (s2 + s3);
+}
+
 void odlc_global_avgpool_f32(const odlc_global_avgpool_params *p, const float *x, float *y)
 {
+  const float count = (float)p->hw;
   for (int32_t i = 0; i < p->nc; ++i, x += p->hw) {
-    float acc = 0.0f;
-    for (int32_t j = 0; j < p->hw; ++j) {
-      acc += x[j];
-    }
-    y[i] = acc / (float)p->hw;
+    y[i] = plane_sum(x, p->hw) / count;
   }
 }

@@ -90,19 +90,35 @@ static int space_next(const space *s, int32_t *idx, ptrdiff_t *off)
   return 0;
 }
 
+/* Sum of n floats st apart. Four interleaved partial sums keep the worst-case rounding error
+ * about 4x below one running sum (PyTorch's vectorised sum is also split) and give pipelined
+ * FPUs independent adds. */
+static float row_sum(const float *x, int32_t n, ptrdiff_t st)
+{
+  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4, x += 4 * st) {
+    s0 += x[0];
+    s1 += x[st];
+    s2 += x[2 * st];
+    s3 += x[3 * st];
+  }
+  for (; i < n; ++i, x += st) {
+    s0 += *x;
+  }
+  return (s0 + s1) + (s2 + s3);
+}
+
 /* Sum of x over the reduction space s (the innermost dimension is the hot loop). */
 static float reduce_sum(const space *s, const float *x)
 {
   int32_t idx[ODLC_MAX_RANK] = {0};
   ptrdiff_t off = 0;
   const int32_t n = s->shape[s->rank - 1];
-  const int32_t st = s->stride[s->rank - 1];
+  const ptrdiff_t st = s->stride[s->rank - 1];
   float acc = 0.0f;
   do {
-    const float *xp = x + off;
-    for (int32_t i = 0; i < n; ++i, xp += st) {
-      acc += *xp;
-    }
+    acc += row_sum(x + off, n, st);
   } while (space_next(s, idx, &off));
   return acc;
 }

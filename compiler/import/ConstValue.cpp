@@ -99,6 +99,16 @@ std::vector<double> decodeTyped(const TensorProto &t) {
 
 } // namespace
 
+int64_t toInt64(double value) {
+  if (std::isnan(value))
+    return 0;
+  if (value >= 9.2233720368547758e18)
+    return INT64_MAX;
+  if (value <= -9.2233720368547758e18)
+    return INT64_MIN;
+  return int64_t(value);
+}
+
 ConstValue decodeTensor(const TensorProto &t, const std::string &where) {
   if (t.data_location() == TensorProto::EXTERNAL || t.external_data_size() > 0)
     unsupported("{}: tensor '{}' keeps its data in an external file; save the model with the "
@@ -142,7 +152,7 @@ void storeConst(Tensor &tensor, const ConstValue &value) {
     if (value.isFloat)
       tensor.floats.push_back(float(v));
     else
-      tensor.ints.push_back(int64_t(v));
+      tensor.ints.push_back(toInt64(v));
   }
 }
 

@@ -21,6 +21,10 @@ struct ConstValue {
   int64_t elements() const { return int64_t(values.size()); }
 };
 
+/// An integer constant as int64, saturating: doubles hold INT64_MAX-style sentinels (Slice ends)
+/// only approximately, and converting an out-of-range double is undefined.
+int64_t toInt64(double value);
+
 /// Decodes an initializer or Constant attribute. Throws a diagnostic for external data, unknown
 /// element types and payloads whose size does not match the shape (a truncated model).
 ConstValue decodeTensor(const onnx::TensorProto &proto, const std::string &where);

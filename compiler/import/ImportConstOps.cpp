@@ -27,6 +27,21 @@ bool isFloatType(int64_t onnxType) {
 
 ConstValue scalar(bool isFloat, double v) { return {isFloat, {}, {v}}; }
 
+/// Shapes computed at compile time must stay small enough to hold in memory.
+Shape checkedShape(NodeImporter &n, const std::vector<double> &dims) {
+  Shape shape;
+  double elements = 1;
+  for (double d : dims) {
+    if (d <= 0)
+      unsupported("{}: empty tensors are not supported", n.where());
+    elements *= d;
+    shape.push_back(toInt64(d));
+  }
+  if (elements > double(1 << 26))
+    unsupported("{}: a constant of {:.0f} elements is too large", n.where(), elements);
+  return shape;
+}
+
 } // namespace
 
 void importConstant(NodeImporter &n) {
@@ -54,7 +69,7 @@ void importConstant(NodeImporter &n) {
 }
 
 void importShape(NodeImporter &n) {
-  const Shape &x = n.shape(0);
+  Shape x = n.shape(0);
   int64_t rank = int64_t(x.size());
   int64_t start = n.attrInt("start", 0), end = n.attrInt("end", rank);
   auto clampDim = [rank](int64_t v) { return std::min(std::max(v < 0 ? v + rank : v, int64_t(0)), rank); };
@@ -97,12 +112,7 @@ void importConstantOfShape(NodeImporter &n) {
   ConstValue fill{true, {}, {0.0}};
   if (const onnx::TensorProto *t = n.attrTensor("value"))
     fill = decodeTensor(*t, n.where());
-  ConstValue v{fill.isFloat, {}, {}};
-  for (double d : shape.values) {
-    if (d <= 0)
-      unsupported("{}: empty tensors are not supported", n.where());
-    v.shape.push_back(int64_t(d));
-  }
+  ConstValue v{fill.isFloat, checkedShape(n, shape.values), {}};
   v.values.assign(size_t(numElements(v.shape)), fill.values.at(0));
   n.bindConst(0, v);
 }
@@ -163,10 +173,8 @@ void importRounding(NodeImporter &n) {
 void importExpand(NodeImporter &n) {
   ConstValue x = known(n, 0);
   ConstValue target = known(n, 1);
-  Shape want;
-  for (double d : target.values)
-    want.push_back(int64_t(d));
-  Shape shape = broadcastShapes(x.shape, want, n.where());
+  Shape shape = broadcastShapes(x.shape, checkedShape(n, target.values), n.where());
+  checkedShape(n, std::vector<double>(shape.begin(), shape.end()));
   n.bindConst(0, {x.isFloat, shape, broadcastValues(x, shape)});
 }
 

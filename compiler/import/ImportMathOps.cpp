@@ -58,7 +58,7 @@ void importBinary(NodeImporter &n) {
   TensorId b = n.input(1);
   // Before opset 7, broadcasting was opt-in and aligned B at `axis` instead of at the end.
   if (n.opset() < 7 && n.attrInt("broadcast", 0) != 0 && n.hasAttr("axis")) {
-    const Shape &a = n.shape(0);
+    Shape a = n.shape(0);
     Shape bs = n.shape(1);
     int64_t axis = n.axis(n.attrInt("axis", 0), int64_t(a.size()));
     while (int64_t(bs.size()) < int64_t(a.size()) - axis)
@@ -73,7 +73,7 @@ void importBatchNorm(NodeImporter &n) {
     n.rejectAttr("training_mode", "BatchNormalization in training mode is not supported");
   if (n.attrInt("spatial", 1) == 0)
     n.rejectAttr("spatial", "per-activation BatchNormalization (spatial=0) is not supported");
-  const Shape &x = n.shape(0);
+  Shape x = n.shape(0);
   if (x.size() < 2)
     fail("{}: input must have a channel dimension", n.where());
   static const char *names[] = {"", "the scale", "the bias", "the mean", "the variance"};
@@ -93,7 +93,7 @@ void importGlobalAveragePool(NodeImporter &n) {
 }
 
 void importSoftmax(NodeImporter &n) {
-  const Shape &x = n.shape(0);
+  Shape x = n.shape(0);
   int64_t rank = int64_t(x.size());
   int64_t axis = n.axis(n.attrInt("axis", n.opset() < 13 ? 1 : -1), rank);
   AttrMap attrs;

@@ -47,7 +47,7 @@ void importFlatten(NodeImporter &n) {
 }
 
 void importReshape(NodeImporter &n) {
-  const Shape &x = n.shape(0);
+  Shape x = n.shape(0);
   std::vector<int64_t> target = n.opset() < 5 ? n.attrInts("shape", {})
                                               : n.constInts(1, "the target shape");
   bool allowZero = n.attrInt("allowzero", 0) != 0;
@@ -79,7 +79,7 @@ void importReshape(NodeImporter &n) {
 }
 
 void importSqueeze(NodeImporter &n) {
-  const Shape &x = n.shape(0);
+  Shape x = n.shape(0);
   bool given = false;
   std::vector<int64_t> axes = axesOperand(n, given);
   if (!given)
@@ -131,7 +131,7 @@ void importConcat(NodeImporter &n) {
 }
 
 void importSplit(NodeImporter &n) {
-  const Shape &x = n.shape(0);
+  Shape x = n.shape(0);
   int64_t axis = n.axis(n.attrInt("axis", 0), int64_t(x.size()));
   std::vector<int64_t> split = n.opset() < 13 ? n.attrInts("split", {})
                                : n.hasInput(1) ? n.constInts(1, "the split sizes")
@@ -155,7 +155,7 @@ void importSplit(NodeImporter &n) {
 }
 
 void importSlice(NodeImporter &n) {
-  const Shape &x = n.shape(0);
+  Shape x = n.shape(0);
   int64_t rank = int64_t(x.size());
   std::vector<int64_t> starts, ends, axes, steps;
   if (n.opset() < 10) {
@@ -206,12 +206,12 @@ void importSlice(NodeImporter &n) {
 }
 
 void importGather(NodeImporter &n) {
-  const Shape &x = n.shape(0);
+  Shape x = n.shape(0);
   int64_t axis = n.axis(n.attrInt("axis", 0), int64_t(x.size()));
   ConstValue indices = n.constant(1, "the indices");
   std::vector<int64_t> flat;
   for (double v : indices.values) {
-    int64_t i = int64_t(v);
+    int64_t i = toInt64(v);
     if (i < -x[size_t(axis)] || i >= x[size_t(axis)])
       fail("{}: index {} is out of range for dimension {}", n.where(), i, x[size_t(axis)]);
     flat.push_back(i < 0 ? i + x[size_t(axis)] : i);
@@ -255,6 +255,13 @@ void importIdentity(NodeImporter &n) { n.emit(OpKind::Identity, {n.input(0)}, {}
 void importDropout(NodeImporter &n) {
   if (n.outputUsed(1))
     n.rejectAttr("mask", "the Dropout mask output is not supported");
+  // Opset 12 on: training_mode (input 2) true with a non-zero ratio (input 1, default 0.5) drops
+  // random elements; odlc compiles inference, where Dropout is the identity.
+  if (n.opset() >= 12 && n.hasInput(2) && n.constant(2, "training_mode").values.at(0) != 0) {
+    double ratio = n.hasInput(1) ? n.constant(1, "the ratio").values.at(0) : 0.5;
+    if (ratio != 0)
+      n.rejectAttr("training_mode", "Dropout in training mode (random masks) is not supported");
+  }
   n.emit(OpKind::Dropout, {n.input(0)}, {});
 }
 

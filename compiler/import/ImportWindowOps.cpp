@@ -75,7 +75,7 @@ Shape as4d(const Shape &x) { return x.size() == 4 ? x : Shape{x[0], x[1], 1, x[2
 
 /// Emits `op` on the 2-D form of input 0 and reshapes the result back for 1-D models.
 void emitWindowed(NodeImporter &n, OpKind op, std::vector<TensorId> inputs, AttrMap attrs) {
-  const Shape &x = n.shape(0);
+  Shape x = n.shape(0);
   inputs[0] = n.reshape(inputs[0], as4d(x));
   if (x.size() == 4) {
     n.emit(op, inputs, attrs, 0);
@@ -89,9 +89,9 @@ void emitWindowed(NodeImporter &n, OpKind op, std::vector<TensorId> inputs, Attr
 } // namespace
 
 void importConv(NodeImporter &n) {
-  const Shape &x = n.shape(0);
+  Shape x = n.shape(0);
   checkSpatialRank(n, x, "convolutions");
-  const Shape &w = n.shape(1);
+  Shape w = n.shape(1);
   if (w.size() != x.size())
     fail("{}: weight {} does not match input {}", n.where(), formatShape(w), formatShape(x));
   std::vector<int64_t> kernel(w.begin() + 2, w.end());
@@ -107,7 +107,7 @@ void importConv(NodeImporter &n) {
 }
 
 static void importPool(NodeImporter &n, OpKind op) {
-  const Shape &x = n.shape(0);
+  Shape x = n.shape(0);
   checkSpatialRank(n, x, "pooling ops");
   std::vector<int64_t> kernel = n.attrInts("kernel_shape", {});
   if (kernel.size() != x.size() - 2)

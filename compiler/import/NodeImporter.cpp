@@ -47,7 +47,7 @@ std::vector<int64_t> NodeImporter::constInts(size_t i, const char *what) const {
   ConstValue value = constant(i, what);
   std::vector<int64_t> ints;
   for (double v : value.values)
-    ints.push_back(int64_t(v));
+    ints.push_back(toInt64(v));
   return ints;
 }
 

@@ -32,7 +32,8 @@ public:
   TensorId input(size_t i) const;
   /// Optional input; kNoTensor when absent.
   TensorId optionalInput(size_t i) const;
-  const Shape &shape(size_t i) const { return graph_.tensor(input(i)).shape; }
+  /// A copy: emitting nodes may reallocate the tensor list.
+  Shape shape(size_t i) const { return graph_.tensor(input(i)).shape; }
   bool isConst(size_t i) const;
   /// Input i must be known at compile time; `what` names it in the diagnostic otherwise.
   ConstValue constant(size_t i, const char *what) const;

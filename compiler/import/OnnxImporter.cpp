@@ -91,6 +91,9 @@ Shape staticShape(const onnx::ValueInfoProto &info, const std::string &what) {
   Shape shape;
   for (int d = 0; d < tensorType.shape().dim_size(); ++d) {
     const auto &dim = tensorType.shape().dim(d);
+    if (dim.has_dim_value() && dim.dim_value() == 0)
+      unsupported("{} '{}' has size 0 in dimension {}; empty tensors are not supported", what,
+                  info.name(), d);
     if (!dim.has_dim_value() || dim.dim_value() <= 0) {
       std::string symbol = dim.has_dim_param() ? " ('" + dim.dim_param() + "')" : "";
       fail("{} '{}' has a dynamic dimension {}{}; odlc needs static shapes: pass "
@@ -108,10 +111,6 @@ public:
 
   Graph run() {
     opset_ = defaultOpset(model_, name_);
-    if (opset_ < kMinOpset || opset_ > kMaxOpset)
-      unsupported("'{}' uses ONNX opset {}; odlc imports opsets {} to {}: convert it with "
-                  "onnx.version_converter.convert_version(model, 13)",
-                  name_, opset_, kMinOpset, kMaxOpset);
     const onnx::GraphProto &proto = model_.graph();
     graph_.name = "model";
     collectUses(proto);
@@ -227,6 +226,11 @@ Graph importOnnxModel(onnx::ModelProto &model, const std::string &displayName,
                       const ImportOptions &options) {
   if (!model.has_graph())
     fail("'{}' is not an ONNX model: it has no graph", displayName);
+  int opset = defaultOpset(model, displayName);
+  if (opset < kMinOpset || opset > kMaxOpset)
+    unsupported("'{}' uses ONNX opset {}; odlc imports opsets {} to {}: convert it with "
+                "onnx.version_converter.convert_version(model, 13)",
+                displayName, opset, kMinOpset, kMaxOpset);
   applyInputShapes(*model.mutable_graph(), options);
   checkAndInfer(model, displayName);
   return ModelImporter(model, displayName).run();
