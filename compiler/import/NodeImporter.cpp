@@ -117,6 +117,8 @@ TensorId NodeImporter::emit(OpKind op, std::vector<TensorId> inputs, AttrMap att
   node.name = node_.name().empty() ? outputName(output) : node_.name();
   node.op = op;
   node.inputs = std::move(inputs);
+  while (!node.inputs.empty() && node.inputs.back() == kNoTensor)
+    node.inputs.pop_back(); // absent trailing optional operands
   node.attrs = std::move(attrs);
   std::vector<Shape> shapes = opInfo(op).inferShapes(graph_, node);
   ODLC_ASSERT(shapes.size() == 1, "emit() used for multi-output op {}", opName(op));

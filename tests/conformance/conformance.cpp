@@ -66,6 +66,7 @@ struct Options {
   std::string filter;
   std::string cc = "cc";
   std::string json;
+  std::string expect; ///< file of pinned outcomes (see readExpectations)
   unsigned jobs = 0;
   bool keep = false;
 };
@@ -599,6 +600,63 @@ std::string reasonGroup(const std::string &reason) {
   return text;
 }
 
+/// Pinned outcomes: `STATUS suite/test [text the reason must contain]` per line, `#` comments.
+/// A test that ends otherwise is a failure: passing tests must keep passing, and regression
+/// cases keep their precise "unsupported" reason.
+struct Expectation {
+  Status status;
+  std::string reason;
+};
+
+std::map<std::string, Expectation> readExpectations(const std::string &path) {
+  std::map<std::string, Expectation> pins;
+  std::ifstream file(path);
+  if (!file) {
+    std::cerr << "odlc_conformance: cannot read " << path << "\n";
+    std::exit(2);
+  }
+  int lineNo = 0;
+  for (std::string line; std::getline(file, line);) {
+    ++lineNo;
+    std::istringstream in(line);
+    std::string status, name;
+    if (!(in >> status) || status[0] == '#')
+      continue;
+    Expectation e;
+    if (status == "PASS")
+      e.status = Status::Pass;
+    else if (status == "UNSUPPORTED")
+      e.status = Status::Unsupported;
+    else if (status == "FAIL")
+      e.status = Status::Fail;
+    else {
+      std::cerr << path << ":" << lineNo << ": unknown status '" << status << "'\n";
+      std::exit(2);
+    }
+    if (!(in >> name)) {
+      std::cerr << path << ":" << lineNo << ": missing test name\n";
+      std::exit(2);
+    }
+    std::getline(in >> std::ws, e.reason);
+    pins[name] = e;
+  }
+  return pins;
+}
+
+/// Turns a result that contradicts its pin into a failure.
+void applyExpectation(const Expectation &e, Result &r) {
+  bool statusOk = r.status == e.status;
+  bool reasonOk = r.reason.find(e.reason) != std::string::npos;
+  if (statusOk && reasonOk)
+    return;
+  std::string want = statusName(e.status);
+  if (!e.reason.empty())
+    want += " (\"" + e.reason + "\")";
+  r.reason = "expected " + want + ", got " + statusName(r.status) +
+             (r.reason.empty() ? "" : ": " + r.reason);
+  r.status = Status::Fail;
+}
+
 struct Counts {
   int passed = 0, failed = 0, unsupported = 0;
   void add(Status s) { (s == Status::Pass ? passed : s == Status::Fail ? failed : unsupported)++; }
@@ -610,7 +668,7 @@ struct Counts {
 [[noreturn]] void usage(const std::string &problem) {
   std::cerr << "odlc_conformance: " << problem << "\n"
             << "usage: odlc_conformance [--data DIR] [--work DIR] [--filter SUBSTRING] "
-               "[--jobs N] [--json FILE] [--cc \"CC FLAGS...\"] [--keep]\n";
+               "[--jobs N] [--json FILE] [--expect FILE] [--cc \"CC FLAGS...\"] [--keep]\n";
   std::exit(2);
 }
 
@@ -633,6 +691,8 @@ Options parseArgs(int argc, char **argv) {
       o.cc = value();
     else if (arg == "--json")
       o.json = value();
+    else if (arg == "--expect")
+      o.expect = value();
     else if (arg == "--keep")
       o.keep = true;
     else if (arg == "--jobs") {
@@ -714,6 +774,21 @@ int main(int argc, char **argv) {
   for (std::thread &w : workers)
     w.join();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  if (!options.expect.empty()) {
+    std::map<std::string, Expectation> pins = readExpectations(options.expect);
+    for (size_t i = 0; i < tests.size(); ++i) {
+      auto it = pins.find(tests[i].id());
+      if (it == pins.end())
+        continue;
+      applyExpectation(it->second, results[i]);
+      pins.erase(it);
+    }
+    for (const auto &[name, pin] : pins)
+      if (options.filter.empty() || name.find(options.filter) != std::string::npos)
+        std::cerr << "odlc_conformance: note: " << options.expect << " pins " << name
+                  << ", which is not in the data\n";
+  }
 
   Counts total;
   std::map<std::string, Counts> perSuite;

@@ -196,7 +196,7 @@ cmd_warnings() {
   fi
   command -v "$cc" >/dev/null || die "$cc not found"
   local -a f
-  read -r -a f <<<"$flags"
+  read -r -d '' -a f <<<"$flags" || true # the flag lists span lines
   echo "$cc ${f[*]}"
 
   local dir m src fails=0 files=0
