@@ -133,6 +133,12 @@ public:
       Node &folded = g.nodes[i];
       g.replaceAllUses(folded.outputs[0], folded.inputs[0]);
       folded.dead = true;
+      // The producer's result now is the normalized value: give it the BN output's name, so
+      // names users know from the ONNX file (e.g. a --train-from cut) still resolve.
+      Tensor &gone = g.tensor(folded.outputs[0]);
+      std::string name = gone.name;
+      gone.name = g.uniqueTensorName(name + "_folded");
+      g.tensor(folded.inputs[0]).name = name;
     }
     return changed ? PassResult::Changed : PassResult::Unchanged;
   }

@@ -12,6 +12,8 @@
 #                                     (cortex-m4 output), riscv64-unknown-elf-gcc (rv32imafc)
 #   e2e.sh determinism                compiling a model twice (fresh, and over an OUT of another
 #                                     model, from another cwd) gives byte-identical OUT dirs
+#   e2e.sh harness                    self-test of harness/check_model.c: a fake model with each
+#                                     kind of bug must make it fail with the documented code
 #   e2e.sh report                     worst relative error per model x target (latest run of
 #                                     each) from results.tsv; also written to results.md
 #
@@ -256,6 +258,64 @@ cmd_determinism() {
   [ $fails = 0 ]
 }
 
+# check_model must catch every bug it claims to: a fake model (harness/selftest) with one bug
+# at a time, on tiny probes whose reference outputs all have scale 8.
+cmd_harness() {
+  local dir fails=0
+  dir=$(scratch harness)
+  "$PYTHON" - "$dir" <<'PY'
+import struct, sys
+d = sys.argv[1]
+xs = [(4, 4, 1, 2), (1, 2, 3, 8), (-4, -4, 0, 1)]
+ys = [(a + b, c - e, a * e) for a, b, c, e in xs]
+def write(name, rows):
+    with open(f"{d}/{name}", "wb") as f:
+        for r in rows:
+            f.write(struct.pack("<%df" % len(r), *r))
+write("in.bin", xs)
+write("ref.bin", ys)
+write("ref_extra.bin", ys + [ys[0]])
+write("ref_short.bin", ys[:2])
+write("in_partial.bin", xs + [(1, 2)])
+PY
+  # name | -D flags | input | reference | tolerance | expected exit code | expected output text
+  local -a cases=(
+    "correct|-DNO_BUG|in.bin|ref.bin|1e-4|0|worst relative error 0.000e+00"
+    "offset_beyond_tolerance|-DBUG_OFFSET|in.bin|ref.bin|1e-4|1|worst relative error 2.000e-04"
+    "offset_within_tolerance|-DBUG_OFFSET|in.bin|ref.bin|1e-3|0|worst relative error 2.000e-04"
+    "nan_output|-DBUG_NAN|in.bin|ref.bin|1e-4|1|worst relative error inf"
+    "writes_const_input|-DBUG_WRITES_INPUT|in.bin|ref.bin|1e-4|2|modified its const input"
+    "state_between_calls|-DBUG_STATE|in.bin|ref.bin|1e-4|2|state leaks between"
+    "infer_fails|-DBUG_FAILS|in.bin|ref.bin|1e-4|2|model_infer failed"
+    "reference_too_long|-DNO_BUG|in.bin|ref_extra.bin|1e-4|2|has more samples than"
+    "reference_too_short|-DNO_BUG|in.bin|ref_short.bin|1e-4|2|has fewer samples than"
+    "partial_input_sample|-DNO_BUG|in_partial.bin|ref.bin|1e-4|2|ends with a partial sample"
+    "missing_file|-DNO_BUG|in.bin|no_such.bin|1e-4|2|cannot open no_such.bin"
+  )
+  local c name defs in ref tol want text rc
+  local -A built=()
+  for c in "${cases[@]}"; do
+    IFS='|' read -r name defs in ref tol want text <<<"$c"
+    if [ -z "${built[$defs]:-}" ]; then
+      "$BOARDS/build.sh" host -o "$dir/check$defs" --no-board \
+        --cflags "-I$HERE/harness/selftest $defs $SANITIZE" \
+        "$HERE/harness/selftest/fake_model.c" "$HARNESS" || die "cannot build the self-test"
+      built[$defs]=1
+    fi
+    rc=0
+    (cd "$dir" && "./check$defs" "$in" "$ref" "$tol") >"$dir/$name.log" 2>&1 || rc=$?
+    if [ "$rc" = "$want" ] && grep -qF "$text" "$dir/$name.log"; then
+      echo "ok:   $name (exit $rc: $text)"
+    else
+      echo "FAIL: $name: check_model exited with $rc, expected $want and '$text':"
+      cat "$dir/$name.log"
+      fails=$((fails + 1))
+    fi
+  done
+  echo "e2e: harness self-test: ${#cases[@]} cases, $fails failing"
+  [ $fails = 0 ]
+}
+
 cmd_report() {
   if [ ! -s "$RESULTS" ]; then
     echo "e2e: no results yet ($RESULTS)"
@@ -293,7 +353,7 @@ cmd_report() {
     "model x target in $RESULTS)"
 }
 
-[ $# -ge 1 ] || die "usage: e2e.sh export|model|warnings|determinism|report ..."
+[ $# -ge 1 ] || die "usage: e2e.sh export|model|warnings|determinism|harness|report ..."
 cmd=$1
 shift
 case $cmd in
@@ -301,6 +361,7 @@ case $cmd in
   model) cmd_model "$@" ;;
   warnings) cmd_warnings "$@" ;;
   determinism) cmd_determinism "$@" ;;
+  harness) cmd_harness "$@" ;;
   report) cmd_report "$@" ;;
   *) die "unknown command '$cmd'" ;;
 esac
