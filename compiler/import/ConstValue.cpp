@@ -109,6 +109,12 @@ int64_t toInt64(double value) {
   return int64_t(value);
 }
 
+std::string onnxTypeName(int64_t type) {
+  if (type < INT32_MIN || type > INT32_MAX || !onnx::TensorProto_DataType_IsValid(int(type)))
+    return std::to_string(type);
+  return onnx::TensorProto_DataType_Name(onnx::TensorProto_DataType(type));
+}
+
 ConstValue decodeTensor(const TensorProto &t, const std::string &where) {
   if (t.data_location() == TensorProto::EXTERNAL || t.external_data_size() > 0)
     unsupported("{}: tensor '{}' keeps its data in an external file; save the model with the "
@@ -118,7 +124,7 @@ ConstValue decodeTensor(const TensorProto &t, const std::string &where) {
   size_t bytes = 0;
   if (!elementInfo(t.data_type(), bytes, value.isFloat))
     unsupported("{}: tensor '{}' has ONNX element type {}, which odlc does not read", where,
-                t.name(), t.data_type());
+                t.name(), onnxTypeName(t.data_type()));
   for (int64_t dim : t.dims()) {
     if (dim < 0)
       fail("{}: tensor '{}' has a negative dimension", where, t.name());

@@ -29,6 +29,9 @@ int64_t toInt64(double value);
 /// element types and payloads whose size does not match the shape (a truncated model).
 ConstValue decodeTensor(const onnx::TensorProto &proto, const std::string &where);
 
+/// `FLOAT16` for ONNX element type 10; the number itself when it names no type.
+std::string onnxTypeName(int64_t type);
+
 /// Writes a value into an IR tensor (f32 data or i64 data).
 void storeConst(Tensor &tensor, const ConstValue &value);
 /// Reads an IR constant back.

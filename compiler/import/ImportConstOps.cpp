@@ -92,7 +92,7 @@ void importCast(NodeImporter &n) {
       n.emit(OpKind::Identity, {n.input(0)}, {});
       return;
     }
-    unsupported("{}: casting run-time data to ONNX type {} is not supported", n.where(), to);
+    unsupported("{}: casting run-time data to {} is not supported", n.where(), onnxTypeName(to));
   }
   ConstValue v = loadConst(x);
   v.isFloat = toFloat;

@@ -6,9 +6,11 @@
 
 namespace odlc {
 
-const char *dtypeName(DType dtype) { return dtype == DType::F32 ? "f32" : "i64"; }
+const char *dtypeName(DType dtype) {
+  return dtype == DType::F32 ? "f32" : dtype == DType::I32 ? "i32" : "i64";
+}
 
-int64_t dtypeBytes(DType dtype) { return dtype == DType::F32 ? 4 : 8; }
+int64_t dtypeBytes(DType dtype) { return dtype == DType::I64 ? 8 : 4; }
 
 int64_t numElements(const Shape &shape) {
   int64_t count = 1;
@@ -110,6 +112,27 @@ bool Graph::isGraphOutput(TensorId id) const {
   return std::find(outputs.begin(), outputs.end(), id) != outputs.end();
 }
 
+std::string Graph::functionName(int fn) const {
+  return fn == 0 ? "infer" : functions.at(size_t(fn - 1)).name;
+}
+
+int Graph::findFunction(const std::string &fnName) const {
+  if (fnName == "infer")
+    return 0;
+  for (size_t i = 0; i < functions.size(); ++i)
+    if (functions[i].name == fnName)
+      return int(i + 1);
+  return -1;
+}
+
+const std::vector<TensorId> &Graph::functionInputs(int fn) const {
+  return fn == 0 ? inputs : functions.at(size_t(fn - 1)).inputs;
+}
+
+const std::vector<TensorId> &Graph::functionOutputs(int fn) const {
+  return fn == 0 ? outputs : functions.at(size_t(fn - 1)).outputs;
+}
+
 void Graph::replaceAllUses(TensorId from, TensorId to) {
   for (Node &node : nodes)
     for (TensorId &in : node.inputs)
@@ -118,6 +141,10 @@ void Graph::replaceAllUses(TensorId from, TensorId to) {
   for (TensorId &out : outputs)
     if (out == from)
       out = to;
+  for (Function &f : functions)
+    for (TensorId &out : f.outputs)
+      if (out == from)
+        out = to;
 }
 
 void Graph::compact() {
@@ -132,6 +159,12 @@ void Graph::compact() {
     mark(id);
   for (TensorId id : outputs)
     mark(id);
+  for (const Function &f : functions) {
+    for (TensorId id : f.inputs)
+      mark(id);
+    for (TensorId id : f.outputs)
+      mark(id);
+  }
   for (const Node &node : nodes) {
     for (TensorId id : node.inputs)
       mark(id);
@@ -154,6 +187,10 @@ void Graph::compact() {
   };
   apply(inputs);
   apply(outputs);
+  for (Function &f : functions) {
+    apply(f.inputs);
+    apply(f.outputs);
+  }
   for (Node &node : nodes) {
     apply(node.inputs);
     apply(node.outputs);

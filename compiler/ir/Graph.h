@@ -15,7 +15,7 @@ enum class OpKind : uint16_t {
 #include "ir/Ops.def"
 };
 
-enum class DType : uint8_t { F32, I64 };
+enum class DType : uint8_t { F32, I64, I32 };
 const char *dtypeName(DType dtype);
 int64_t dtypeBytes(DType dtype);
 
@@ -48,9 +48,20 @@ struct Tensor {
   int64_t bytes() const { return elements() * dtypeBytes(dtype); }
 };
 
+/// A callable part of the program besides inference (the graph's own inputs, outputs and fn-0
+/// nodes): the frozen prefix that turns a sample into a latent, the training step, ...
+/// Each becomes one C function; nodes name theirs with Node::fn.
+struct Function {
+  std::string name;
+  std::vector<TensorId> inputs;  ///< Input tensors are caller pointers; Value tensors live in
+                                 ///< the arena and are filled before the call
+  std::vector<TensorId> outputs;
+};
+
 struct Node {
   std::string name;
   OpKind op = OpKind::Identity;
+  int fn = 0; ///< 0: inference; k > 0: Graph::functions[k - 1]
   std::vector<TensorId> inputs; ///< kNoTensor marks an absent optional input
   std::vector<TensorId> outputs;
   AttrMap attrs;
@@ -66,6 +77,7 @@ public:
   std::vector<Node> nodes;
   std::vector<TensorId> inputs;
   std::vector<TensorId> outputs;
+  std::vector<Function> functions;
   AttrMap attrs;
 
   Tensor &tensor(TensorId id);
@@ -86,6 +98,13 @@ public:
   /// Live nodes reading `id`, in order.
   std::vector<NodeId> users(TensorId id) const;
   bool isGraphOutput(TensorId id) const;
+  /// Name of function `fn` ("infer" for 0).
+  std::string functionName(int fn) const;
+  /// Index of the function called `name` (0 for "infer"), or -1.
+  int findFunction(const std::string &name) const;
+  /// Inputs and outputs of function `fn` (the graph's own for 0).
+  const std::vector<TensorId> &functionInputs(int fn) const;
+  const std::vector<TensorId> &functionOutputs(int fn) const;
   /// Rewires every read of `from` (node inputs and graph outputs) to `to`.
   void replaceAllUses(TensorId from, TensorId to);
   /// Drops dead nodes and tensors nothing refers to; tensor and node ids change.

@@ -36,6 +36,17 @@ std::vector<Shape> sliceShape(const Graph &, const Node &);
 std::vector<Shape> gatherShape(const Graph &, const Node &);
 std::vector<Shape> padShape(const Graph &, const Node &);
 
+// Training ops (TrainOpRules.cpp)
+std::vector<Shape> xentShape(const Graph &, const Node &);
+std::vector<Shape> noOutputs(const Graph &, const Node &);
+std::vector<Shape> inputShapeAttr(const Graph &, const Node &);
+std::vector<Shape> secondOperandShape(const Graph &, const Node &);
+std::vector<Shape> gemmGradAShape(const Graph &, const Node &);
+int64_t convGradInputMacs(const Graph &, const Node &);
+int64_t convUpdateMacs(const Graph &, const Node &);
+int64_t gemmGradAMacs(const Graph &, const Node &);
+int64_t gemmUpdateMacs(const Graph &, const Node &);
+
 int64_t noMacs(const Graph &, const Node &);
 int64_t convMacs(const Graph &, const Node &);
 int64_t gemmMacs(const Graph &, const Node &);

@@ -16,6 +16,11 @@ using ShapeRule = std::vector<Shape> (*)(const Graph &, const Node &);
 /// Multiply-accumulates of one forward execution (0 for ops without MACs).
 using MacsRule = int64_t (*)(const Graph &, const Node &);
 
+class GradBuilder;
+/// Emits the backward nodes of one forward node (see GradBuilder.h); nullptr: not
+/// differentiable, an error when the node is in the trainable tail.
+using GradRule = void (*)(GradBuilder &, const Node &);
+
 struct OpInfo {
   const char *name;
   int minInputs;
@@ -25,10 +30,13 @@ struct OpInfo {
   MacsRule macs;
   bool inPlace; ///< output may take the buffer of input 0 when input 0 dies here
   bool isView;  ///< output is input 0 reinterpreted: no data moves
+  GradRule gradient = nullptr;
+  std::vector<int> mutates = {}; ///< operands the op updates in place (weights, velocities)
 };
 
 const OpInfo &opInfo(OpKind kind);
 const char *opName(OpKind kind);
+int numOps();
 /// Looks up an IR op by its printed name; false when there is none.
 bool opKindFromName(const std::string &name, OpKind &kind);
 

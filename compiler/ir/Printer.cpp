@@ -50,6 +50,29 @@ std::string refs(const Graph &g, const std::vector<TensorId> &ids, bool typed) {
 
 } // namespace
 
+namespace {
+
+std::string printNode(const Graph &g, const Node &n) {
+  std::string out = "  ";
+  if (!n.outputs.empty())
+    out += refs(g, n.outputs, true) + " = ";
+  out += fmt::format("{}({}){}", opName(n.op), refs(g, n.inputs, false), attrs(n.attrs));
+  for (TensorId o : n.outputs)
+    if (!g.tensor(o).attrs.empty())
+      out += fmt::format(" [{}:{}]", ref(g, o), attrs(g.tensor(o).attrs));
+  return out + fmt::format("  // {}\n", n.name);
+}
+
+std::string printNodes(const Graph &g, int fn) {
+  std::string out;
+  for (const Node &n : g.nodes)
+    if (!n.dead && n.fn == fn)
+      out += printNode(g, n);
+  return out;
+}
+
+} // namespace
+
 std::string printGraph(const Graph &g) {
   std::string out = fmt::format("graph @{}({}) -> ({}){} {{\n", g.name, refs(g, g.inputs, true),
                                 refs(g, g.outputs, false), attrs(g.attrs));
@@ -59,17 +82,17 @@ std::string printGraph(const Graph &g) {
       continue;
     out += fmt::format("  {} = const {}{}\n", ref(g, TensorId(i)), type(t), attrs(t.attrs));
   }
-  for (const Node &n : g.nodes) {
-    if (n.dead)
-      continue;
-    out += fmt::format("  {} = {}({}){}", refs(g, n.outputs, true), opName(n.op),
-                       refs(g, n.inputs, false), attrs(n.attrs));
-    for (TensorId o : n.outputs)
-      if (!g.tensor(o).attrs.empty())
-        out += fmt::format(" [{}:{}]", ref(g, o), attrs(g.tensor(o).attrs));
-    out += fmt::format("  // {}\n", n.name);
+  out += printNodes(g, 0) + "}\n";
+  for (size_t f = 0; f < g.functions.size(); ++f) {
+    const Function &fn = g.functions[f];
+    out += fmt::format("func @{}({}) -> ({}) {{\n", fn.name, refs(g, fn.inputs, true),
+                       refs(g, fn.outputs, false));
+    for (TensorId in : fn.inputs)
+      if (!g.tensor(in).attrs.empty())
+        out += fmt::format("  // {}:{}\n", ref(g, in), attrs(g.tensor(in).attrs));
+    out += printNodes(g, int(f + 1)) + "}\n";
   }
-  return out + "}\n";
+  return out;
 }
 
 } // namespace odlc

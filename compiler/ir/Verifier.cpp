@@ -20,10 +20,13 @@ std::string checkTensors(const Graph &g) {
       if (dim < 0)
         return fmt::format("tensor '{}' has a negative dimension", t.name);
     if (!t.isConstant()) {
-      if (t.dtype != DType::F32)
+      bool labels = t.kind == TensorKind::Input && t.dtype == DType::I32;
+      if (t.dtype != DType::F32 && !labels)
         return fmt::format("run-time tensor '{}' is not f32", t.name);
       continue;
     }
+    if (t.dtype == DType::I32)
+      return fmt::format("constant '{}' is i32, which only labels use", t.name);
     size_t have = t.dtype == DType::F32 ? t.floats.size() : t.ints.size();
     if (int64_t(have) != t.elements())
       return fmt::format("constant '{}' holds {} values for shape {}", t.name, have,
@@ -79,30 +82,55 @@ std::string checkNode(const Graph &g, const Node &n, const std::vector<bool> &de
   return "";
 }
 
+/// Checks the nodes of function `fn` in order: every read is of a constant, a function input or
+/// an earlier result of the same function, and nothing reads a tensor after a node mutated it.
+std::string checkFunction(const Graph &g, int fn) {
+  std::string name = g.functionName(fn);
+  std::vector<bool> defined(g.tensors.size(), false);
+  for (size_t i = 0; i < g.tensors.size(); ++i)
+    defined[i] = g.tensors[i].isConstant();
+  for (TensorId in : g.functionInputs(fn)) {
+    if (in < 0 || size_t(in) >= g.tensors.size())
+      return fmt::format("an input of function {} is out of range", name);
+    defined[size_t(in)] = true;
+  }
+  std::vector<bool> mutated(g.tensors.size(), false);
+  for (const Node &n : g.nodes) {
+    if (n.dead || n.fn != fn)
+      continue;
+    if (std::string problem = checkNode(g, n, defined); !problem.empty())
+      return problem;
+    for (TensorId in : n.inputs)
+      if (in != kNoTensor && mutated[size_t(in)])
+        return fmt::format("node '{}' reads '{}' after it was updated", n.name, g.tensor(in).name);
+    for (int k : opInfo(n.op).mutates)
+      if (k >= 0 && size_t(k) < n.inputs.size() && n.inputs[size_t(k)] != kNoTensor)
+        mutated[size_t(n.inputs[size_t(k)])] = true;
+    for (TensorId out : n.outputs)
+      defined[size_t(out)] = true;
+  }
+  for (TensorId out : g.functionOutputs(fn))
+    if (out < 0 || size_t(out) >= g.tensors.size() || !defined[size_t(out)])
+      return fmt::format("an output of function {} is never computed", name);
+  return "";
+}
+
 } // namespace
 
 std::string verifyGraph(const Graph &g) {
   if (std::string problem = checkTensors(g); !problem.empty())
     return problem;
-  std::vector<bool> defined(g.tensors.size(), false);
-  for (size_t i = 0; i < g.tensors.size(); ++i)
-    defined[i] = g.tensors[i].kind != TensorKind::Value;
   for (TensorId in : g.inputs)
     if (in < 0 || size_t(in) >= g.tensors.size() || g.tensor(in).kind != TensorKind::Input)
       return "a graph input is not an input tensor";
-  for (const Node &n : g.nodes) {
-    if (n.dead)
-      continue;
-    if (std::string problem = checkNode(g, n, defined); !problem.empty())
-      return problem;
-    for (TensorId out : n.outputs)
-      defined[size_t(out)] = true;
-  }
   if (g.outputs.empty())
     return "the graph has no outputs";
-  for (TensorId out : g.outputs)
-    if (out < 0 || size_t(out) >= g.tensors.size() || !defined[size_t(out)])
-      return "a graph output is never computed";
+  for (const Node &n : g.nodes)
+    if (!n.dead && (n.fn < 0 || size_t(n.fn) > g.functions.size()))
+      return fmt::format("node '{}' belongs to no function", n.name);
+  for (int fn = 0; fn <= int(g.functions.size()); ++fn)
+    if (std::string problem = checkFunction(g, fn); !problem.empty())
+      return problem;
   return "";
 }
 

@@ -17,6 +17,10 @@
 #   e2e.sh report                     worst relative error per model x target (latest run of
 #                                     each) from results.tsv; also written to results.md
 #
+# results.tsv, one line per `e2e.sh model` run, tab-separated: UTC time, model, target (host is
+# "host-asan"), worst relative error (or -), status (PASS FAIL COMPILE_ERROR BUILD_ERROR
+# RUN_ERROR SANITIZER TIMEOUT), odlc compile s, build s, run s.
+#
 # ctest sets the environment; the defaults suit a manual run from the source tree with the build
 # in build/:
 #   ODLC             odlc binary               (build/compiler/driver/odlc)
@@ -27,7 +31,8 @@
 #   ODLC_BOARDS      board scripts             (examples/boards)
 #   ODLC_RUN_TIMEOUT per-run limit of run.sh   (120 s)
 # Each test works in its own directory under $WORK and keeps it for inspection, so tests can run
-# in parallel (ctest -j). Exit status: 0 pass, 1 fail, 2 usage or setup error.
+# in parallel (ctest -j). Exit status: 0 pass, 1 fail, 2 usage or setup error, 77 skipped (a
+# cross compiler or QEMU is not installed).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -41,10 +46,12 @@ RESULTS=$WORK/results.tsv
 HARNESS=$HERE/harness/check_model.c
 TARGETS=(host cortex-m4 cortex-m7 rv32imafc)
 
-# Host builds: AddressSanitizer + UndefinedBehaviorSanitizer; any finding aborts the run.
+# Host builds: AddressSanitizer + UndefinedBehaviorSanitizer; any finding ends the run with
+# exit code 86 (reported as SANITIZER).
 SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
-export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+SANITIZER_EXIT=86
+export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=$SANITIZER_EXIT:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-exitcode=$SANITIZER_EXIT:print_stacktrace=1:halt_on_error=1}
 
 # Warning flags for the emitted C (e2e.sh warnings). Every one is clean today; the extra GCC set
 # guards what matters on a microcontroller: no double arithmetic (soft-float on the M4), no VLAs
@@ -83,6 +90,11 @@ need_model() {
 
 need_odlc() { [ -x "$ODLC" ] || die "odlc not found at $ODLC (set ODLC or build it)"; }
 
+# A missing cross compiler or QEMU skips the test (exit 77, ctest's SKIP_RETURN_CODE).
+need_tool() {
+  command -v "$1" >/dev/null || { echo "e2e.sh: $1 not installed: skipped"; exit 77; }
+}
+
 # Fresh per-test scratch directory $WORK/NAME.
 scratch() {
   local d=$WORK/$1
@@ -115,7 +127,10 @@ cmd_export() {
   fi
   wait "$pid1" || rc1=$?
   cat "$log1" "$log2"
-  [ $rc1 = 0 ] && [ $rc2 = 0 ] || { echo "e2e.sh: export failed" >&2; exit 1; }
+  if [ $rc1 != 0 ] || [ $rc2 != 0 ]; then
+    echo "e2e.sh: export failed" >&2
+    exit 1
+  fi
   for i in "${all[@]}"; do
     [ -f "$MODELS_DIR/$i/expected.bin" ] || { echo "e2e.sh: $i was not exported" >&2; exit 1; }
   done
@@ -133,6 +148,11 @@ cmd_model() {
   need_odlc
   need_model "$m"
   [ -f "$BOARDS/$t.conf" ] || die "unknown target '$t'"
+  (
+    # shellcheck source=/dev/null
+    . "$BOARDS/$t.conf"
+    if [ "$BOARD_KIND" != host ]; then need_tool "$BOARD_CC"; need_tool "$QEMU_SYSTEM"; fi
+  )
   local dir label=$t
   dir=$(scratch "run/${m}_$t")
   [ "$t" = host ] && label=host-asan
@@ -168,6 +188,7 @@ cmd_model() {
     0) status=PASS ;;
     1) status=FAIL ;;
     124) status=TIMEOUT ;;
+    "$SANITIZER_EXIT") status=SANITIZER ;;
     *) status=RUN_ERROR ;;
   esac
   [ -n "$worst" ] || { worst=-; [ $rc = 0 ] && { status=RUN_ERROR; rc=1; }; }
@@ -196,12 +217,13 @@ cmd_warnings() {
     [ "$BOARD_CC" = "$cc" ] || die "$target.conf uses $BOARD_CC, not $cc"
     flags="$WARN_BASE $WARN_GCC_EXTRA $WARN_MCU_EXTRA $BOARD_CPU_FLAGS --specs=picolibc.specs"
   fi
-  command -v "$cc" >/dev/null || die "$cc not found"
+  need_tool "$cc"
   local -a f
   read -r -d '' -a f <<<"$flags" || true # the flag lists span lines
   echo "$cc ${f[*]}"
 
-  local dir m src fails=0 files=0
+  local dir m src key fails=0 files=0 distinct=0
+  local -A seen=()
   dir=$(scratch "warnings/$cc")
   for m in $(model_list); do
     need_model "$m"
@@ -209,6 +231,12 @@ cmd_warnings() {
       { echo "FAIL: odlc compile $m --target $target"; fails=$((fails + 1)); continue; }
     for src in "$dir/$m"/*.c; do
       files=$((files + 1))
+      # The runtime kernels are the same in every model: compile each distinct translation
+      # unit (the file and the local headers it includes) once.
+      key=$(source_key "$src")
+      [ -z "${seen[$key]:-}" ] || continue
+      seen[$key]=1
+      distinct=$((distinct + 1))
       if ! "$cc" "${f[@]}" -I"$dir/$m" "$src" -o "${src%.c}.o" 2>"${src%.c}.log"; then
         echo "FAIL: $m/$(basename "$src"):"
         head -40 "${src%.c}.log"
@@ -220,13 +248,34 @@ cmd_warnings() {
       fi
     done
   done
-  echo "e2e: warnings $cc ($target output): $files files, $fails failing"
+  echo "e2e: warnings $cc ($target output): $files files ($distinct distinct), $fails failing"
   [ $fails = 0 ] && [ $files -gt 0 ]
+}
+
+# Hash of a C file and of every local header it includes, transitively ("..." includes that
+# exist next to it): two files with the same key compile identically.
+source_key() {
+  local d todo f inc
+  d=$(dirname "$1")
+  local -a order=("$1")
+  local -A have=(["$1"]=1)
+  todo=0
+  while [ $todo -lt ${#order[@]} ]; do
+    f=${order[$todo]}
+    todo=$((todo + 1))
+    while IFS= read -r inc; do
+      if [ -f "$d/$inc" ] && [ -z "${have[$d/$inc]:-}" ]; then
+        have[$d/$inc]=1
+        order+=("$d/$inc")
+      fi
+    done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
+  done
+  for f in "${order[@]}"; do basename "$f"; cat "$f"; done | sha256sum | cut -d' ' -f1
 }
 
 cmd_determinism() {
   need_odlc
-  local dir m t other prev="" fails=0 runs=0
+  local dir m t other fails=0 runs=0
   dir=$(scratch determinism)
   local -a models
   mapfile -t models < <(model_list)
@@ -291,6 +340,8 @@ PY
     "reference_too_short|-DNO_BUG|in.bin|ref_short.bin|1e-4|2|has fewer samples than"
     "partial_input_sample|-DNO_BUG|in_partial.bin|ref.bin|1e-4|2|ends with a partial sample"
     "missing_file|-DNO_BUG|in.bin|no_such.bin|1e-4|2|cannot open no_such.bin"
+    "asan_catches_overflow|-DBUG_OVERFLOW|in.bin|ref.bin|1e-4|$SANITIZER_EXIT|AddressSanitizer"
+    "ubsan_catches_ub|-DBUG_UB|in.bin|ref.bin|1e-4|$SANITIZER_EXIT|runtime error: signed integer overflow"
   )
   local c name defs in ref tol want text rc
   local -A built=()

@@ -5,7 +5,10 @@
  *   -DBUG_NAN           output[1] is NaN
  *   -DBUG_WRITES_INPUT  writes to its const input
  *   -DBUG_STATE         output depends on the number of earlier calls
- *   -DBUG_FAILS         model_infer returns -1 */
+ *   -DBUG_FAILS         model_infer returns -1
+ *   -DBUG_OVERFLOW      writes one float past the output (host: AddressSanitizer)
+ *   -DBUG_UB            signed integer overflow (host: UndefinedBehaviorSanitizer) */
+#include <limits.h>
 #include <math.h>
 
 #include "model.h"
@@ -31,6 +34,15 @@ int model_infer(const float *input, float *output) {
 #endif
 #ifdef BUG_STATE
   output[2] += (float)(calls++) * 1e-5f; /* far inside the tolerance */
+#endif
+#ifdef BUG_OVERFLOW
+  output[MODEL_OUTPUT_SIZE] = 0.0f;
+#endif
+#ifdef BUG_UB
+  {
+    volatile int big = INT_MAX;
+    output[0] += (float)(big + 1);
+  }
 #endif
 #ifdef BUG_FAILS
   return -1;

@@ -1,0 +1,139 @@
+/// plan_buffers_bench: runs planBuffers() on the 11 MiniMalloc "challenging"
+/// instances, prints a table and writes JSON.
+///
+/// Usage: plan_buffers_bench [out.json] [instance-dir]
+/// For each instance it reports the lower bound, the arena reached, the time,
+/// whether optimality was proved, and the same for a greedy-by-size baseline
+/// implemented here (so ratios stay meaningful on a noisy shared machine).
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "solvers/BufferPlanner.h"
+
+#ifndef ODLC_MINIMALLOC_DIR
+#define ODLC_MINIMALLOC_DIR "../shared/bench/minimalloc-challenging"
+#endif
+
+namespace {
+
+using odlc::PlanBuffer;
+using Clock = std::chrono::steady_clock;
+
+struct Row {
+  std::string name;
+  size_t buffers = 0;
+  int64_t bound = 0, arena = 0, greedyArena = 0;
+  double seconds = 0, greedySeconds = 0;
+  bool proved = false, valid = false;
+};
+
+/// Baseline: largest buffer first, each at the lowest offset where it fits.
+int64_t greedyBySize(std::vector<PlanBuffer> buffers) {
+  std::vector<size_t> order(buffers.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return buffers[a].size > buffers[b].size; });
+  std::vector<size_t> placed;
+  int64_t arena = 0;
+  for (size_t i : order) {
+    PlanBuffer& b = buffers[i];
+    std::vector<std::pair<int64_t, int64_t>> used;
+    for (size_t j : placed)
+      if (buffers[j].lower < b.upper && b.lower < buffers[j].upper)
+        used.push_back({buffers[j].offset, buffers[j].offset + buffers[j].size});
+    std::sort(used.begin(), used.end());
+    int64_t offset = 0;
+    for (auto& iv : used) {
+      if (iv.first >= offset + b.size)
+        break;
+      offset = std::max(offset, iv.second);
+    }
+    b.offset = offset;
+    arena = std::max(arena, offset + b.size);
+    placed.push_back(i);
+  }
+  return arena;
+}
+
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+Row runInstance(const std::string& dir, const std::string& name) {
+  std::ifstream in(dir + "/" + name + ".1048576.csv");
+  if (!in)
+    throw std::runtime_error("cannot open " + dir + "/" + name + ".1048576.csv");
+  std::vector<PlanBuffer> buffers = odlc::readPlanCsv(in);
+  Row row;
+  row.name = name;
+  row.buffers = buffers.size();
+  auto start = Clock::now();
+  row.greedyArena = greedyBySize(buffers);
+  row.greedySeconds = secondsSince(start);
+  start = Clock::now();
+  odlc::PlanResult result = odlc::planBuffers(buffers);
+  row.seconds = secondsSince(start);
+  row.bound = result.lowerBound;
+  row.arena = result.arenaBytes;
+  row.proved = result.provedOptimal;
+  row.valid = result.ok && odlc::verifyPlan(buffers).empty();
+  return row;
+}
+
+void writeJson(const std::string& path, const std::vector<Row>& rows) {
+  std::ofstream out(path);
+  out << "{\n  \"benchmark\": \"plan_buffers\",\n  \"instances\": [\n";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    out << "    {\"name\": \"" << r.name << "\", \"buffers\": " << r.buffers
+        << ", \"lower_bound\": " << r.bound << ", \"arena\": " << r.arena
+        << ", \"arena_over_bound\": " << double(r.arena) / double(r.bound)
+        << ", \"seconds\": " << r.seconds << ", \"proved_optimal\": " << (r.proved ? "true" : "false")
+        << ", \"valid\": " << (r.valid ? "true" : "false")
+        << ", \"greedy_by_size_arena\": " << r.greedyArena
+        << ", \"greedy_by_size_over_bound\": " << double(r.greedyArena) / double(r.bound)
+        << ", \"greedy_by_size_seconds\": " << r.greedySeconds << "}"
+        << (i + 1 < rows.size() ? "," : "") << "\n";
+  }
+  out << "  ]\n}\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string jsonPath = argc > 1 ? argv[1] : "plan_buffers.json";
+  std::string dir = argc > 2 ? argv[2] : ODLC_MINIMALLOC_DIR;
+  std::vector<Row> rows;
+  std::printf("%-4s %7s %9s %9s %11s %8s %7s %13s %6s\n", "inst", "buffers", "bound", "arena",
+              "arena/bound", "seconds", "proved", "greedy/bound", "valid");
+  int atBound = 0;
+  double total = 0;
+  try {
+    for (const char* name : {"A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K"}) {
+      Row r = runInstance(dir, name);
+      std::printf("%-4s %7zu %9lld %9lld %11.4f %8.3f %7s %13.4f %6s\n", r.name.c_str(), r.buffers,
+                  (long long)r.bound, (long long)r.arena, double(r.arena) / double(r.bound),
+                  r.seconds, r.proved ? "yes" : "no", double(r.greedyArena) / double(r.bound),
+                  r.valid ? "yes" : "NO");
+      std::fflush(stdout);
+      atBound += r.arena == r.bound;
+      total += r.seconds;
+      rows.push_back(r);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "plan_buffers_bench: %s\n", e.what());
+    return 1;
+  }
+  std::printf("%d/%zu at the lower bound, %.3f s total\n", atBound, rows.size(), total);
+  writeJson(jsonPath, rows);
+  bool allValid = std::all_of(rows.begin(), rows.end(), [](const Row& r) { return r.valid; });
+  return allValid ? 0 : 1;
+}
