@@ -24,8 +24,9 @@ void annotateRoot(Graph &g, TensorId t, const StorageInfo &s) {
   Tensor &tensor = g.tensor(t);
   if (s.kind[size_t(t)] == StorageKind::Output) {
     int64_t offset = 0;
+    const std::vector<TensorId> &outs = g.functionOutputs(s.outputFn[size_t(t)]);
     for (int k = 0; k < s.outputIndex[size_t(t)]; ++k)
-      offset += g.tensor(g.outputs[size_t(k)]).bytes();
+      offset += g.tensor(outs[size_t(k)]).bytes();
     tensor.attrs.set("mem", std::string("output"));
     tensor.attrs.set("output_index", int64_t(s.outputIndex[size_t(t)]));
     tensor.attrs.set("offset", offset);

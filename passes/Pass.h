@@ -13,11 +13,25 @@ struct TargetInfo;
 
 enum class PassResult { Unchanged, Changed, Failed };
 
+/// On-device training flags (DESIGN.md 4.1).
+struct TrainOptions {
+  std::string trainFrom = "auto"; ///< auto | none | classifier | a tensor name
+  int64_t batch = 8;              ///< samples per SGD step (new and replayed)
+  int64_t replayPerBatch = 0;     ///< replayed latents per batch in model_learn; 0: batch / 4
+  double lr = 0.01;
+  double momentum = 0.0;
+  int64_t replaySamples = 64; ///< latents the replay buffer holds
+  int64_t replayBits = 32;    ///< 32 (fp32) or 8 (uint8, per-sample affine)
+  int64_t epochs = 4;         ///< default epochs of model_learn
+  bool classWeighted = false; ///< inverse-frequency class weights in model_learn's loss
+};
+
 /// What passes may read besides the graph: the target and the user's budget and flags.
 struct PassContext {
   const TargetInfo *target = nullptr;
   int64_t ramBudget = 0;   ///< bytes; 0 means the target's RAM size
   int64_t flashBudget = 0; ///< bytes; 0 means the target's flash size
+  TrainOptions train;
   std::string failure;     ///< set by a pass returning Failed: one line for the user
 };
 

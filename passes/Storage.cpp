@@ -13,6 +13,7 @@ public:
     info_.root.resize(n);
     info_.kind.assign(n, StorageKind::Arena);
     info_.outputIndex.assign(n, -1);
+    info_.outputFn.assign(n, -1);
     info_.first.assign(n, 0);
     info_.last.assign(n, 0);
     info_.inPlaceOperand.assign(g.nodes.size(), -1);
@@ -27,6 +28,7 @@ public:
   }
 
   StorageInfo run() {
+    computeFunctionSpans();
     computeLastUses();
     for (size_t i = 0; i < g_.nodes.size(); ++i)
       assignNode(int(i));
@@ -36,14 +38,27 @@ public:
   }
 
 private:
+  /// First and last step of every function (nodes of a function are contiguous).
+  void computeFunctionSpans() {
+    size_t count = g_.functions.size() + 1;
+    fnFirst_.assign(count, -1);
+    fnLast_.assign(count, -1);
+    for (size_t i = 0; i < g_.nodes.size(); ++i) {
+      size_t fn = size_t(g_.nodes[i].fn);
+      if (fnFirst_[fn] < 0)
+        fnFirst_[fn] = int(i);
+      fnLast_[fn] = int(i);
+    }
+  }
+
   void computeLastUses() {
-    int end = int(g_.nodes.size());
     for (size_t i = 0; i < g_.nodes.size(); ++i)
       for (TensorId in : g_.nodes[i].inputs)
         if (in != kNoTensor)
           lastUse_[size_t(in)] = int(i);
-    for (TensorId out : g_.outputs)
-      lastUse_[size_t(out)] = end;
+    for (int fn = 0; fn <= int(g_.functions.size()); ++fn)
+      for (TensorId out : g_.functionOutputs(fn))
+        lastUse_[size_t(out)] = std::max(lastUse_[size_t(out)], fnLast_[size_t(fn)] + 1);
   }
 
   /// Last step any tensor sharing `root`'s buffer is read.
@@ -84,14 +99,19 @@ private:
     }
   }
 
-  /// A graph output computed into the arena is computed straight into the caller's buffer.
+  /// A function output computed into the arena is computed straight into the caller's buffer
+  /// (except arena inputs of another function, which must stay where that function reads them).
   void assignOutputs() {
-    for (size_t k = 0; k < g_.outputs.size(); ++k) {
-      TensorId root = info_.root[size_t(g_.outputs[k])];
-      if (info_.kind[size_t(root)] != StorageKind::Arena)
-        continue; // an input or constant: the emitter copies it
-      info_.kind[size_t(root)] = StorageKind::Output;
-      info_.outputIndex[size_t(root)] = int(k);
+    for (int fn = 0; fn <= int(g_.functions.size()); ++fn) {
+      const std::vector<TensorId> &outs = g_.functionOutputs(fn);
+      for (size_t k = 0; k < outs.size(); ++k) {
+        TensorId root = info_.root[size_t(outs[k])];
+        if (info_.kind[size_t(root)] != StorageKind::Arena)
+          continue; // an input or constant: the emitter copies it
+        info_.kind[size_t(root)] = StorageKind::Output;
+        info_.outputIndex[size_t(root)] = int(k);
+        info_.outputFn[size_t(root)] = fn;
+      }
     }
   }
 
@@ -106,11 +126,25 @@ private:
       info_.first[t] = producedAt[t];
       info_.last[t] = std::max(producedAt[t], classLastUse(TensorId(t)));
     }
+    // An arena input of a function is live from its first step, or from the first step of the
+    // function that fills it (the training batch, filled sample by sample by the prefix).
+    for (int fn = 1; fn <= int(g_.functions.size()); ++fn) {
+      for (TensorId in : g_.functionInputs(fn)) {
+        if (g_.tensor(in).kind != TensorKind::Value)
+          continue;
+        int filler = g_.findFunction(g_.tensor(in).attrs.getString("filled_by", ""));
+        bool fills = filler > 0 && fnFirst_[size_t(filler)] >= 0;
+        int from = fills ? fnFirst_[size_t(filler)] : fnFirst_[size_t(fn)];
+        info_.first[size_t(in)] = std::max(0, from);
+        info_.last[size_t(in)] = std::max(info_.last[size_t(in)], info_.first[size_t(in)]);
+      }
+    }
   }
 
   const Graph &g_;
   StorageInfo info_;
   std::vector<int> lastUse_;
+  std::vector<int> fnFirst_, fnLast_;
 };
 
 } // namespace

@@ -16,8 +16,10 @@ struct StorageInfo {
   std::vector<TensorId> root;
   /// Per root tensor: where its buffer lives.
   std::vector<StorageKind> kind;
-  /// Per root: graph output index whose buffer it is (Output kind), else -1.
+  /// Per root: index among its function's outputs whose caller buffer it is (Output kind),
+  /// else -1.
   std::vector<int> outputIndex;
+  std::vector<int> outputFn; ///< per Output root: the function whose output it is
   /// Per root: first and last schedule step (node index) the buffer is live, inclusive.
   std::vector<int> first, last;
   /// Per node: operand index whose buffer the node overwrites in place, or -1.

@@ -1,5 +1,8 @@
 #include "targets/KernelCalls.h"
 
+#include "targets/KernelFields.h"
+#include "targets/TrainKernelCalls.h"
+
 #include "Diagnostics.h"
 #include "ir/OpRules.h"
 #include "ir/OpTable.h"
@@ -12,76 +15,16 @@ namespace odlc {
 
 namespace {
 
-constexpr size_t kMaxRank = 6; // ODLC_MAX_RANK in odlc_runtime.h
-
-const Shape &shapeOf(const Graph &g, TensorId id) { return g.tensor(id).shape; }
-
-int64_t prod(const Shape &s, size_t from, size_t to) {
-  int64_t p = 1;
-  for (size_t i = from; i < to && i < s.size(); ++i)
-    p *= s[i];
-  return p;
-}
-
-/// A C initializer list; `{0}` for an empty one, which C99 does not allow.
-std::string list(const std::vector<int64_t> &values) {
-  if (values.empty())
-    return "{0}";
-  std::string text = "{";
-  for (size_t i = 0; i < values.size(); ++i)
-    text += (i ? ", " : "") + std::to_string(values[i]);
-  return text + "}";
-}
-
-void checkRank(const Node &n, size_t rank) {
-  if (rank > kMaxRank)
-    unsupported("node '{}' ({}): tensors of rank {} are not supported (at most {})", n.name,
-                opName(n.op), rank, kMaxRank);
-}
-
-/// One kernel call: `static const TYPE SYM = {FIELDS};` and `FN(&SYM, ARGS);`.
-KernelCall single(const std::string &type, const std::string &symbol, const std::string &fields,
-                  const std::string &fn, const std::string &args, const char *file) {
-  KernelCall call;
-  call.declarations.push_back(fmt::format("static const {} {} = {{{}}};", type, symbol, fields));
-  call.statements.push_back(fmt::format("{}(&{}, {});", fn, symbol, args));
-  call.runtimeFile = file;
-  return call;
-}
-
-std::string args(const TensorRef &ref, const std::vector<TensorId> &ids) {
-  std::string text;
-  for (TensorId id : ids)
-    text += (text.empty() ? "" : ", ") + (id == kNoTensor ? std::string("NULL") : ref(id));
-  return text;
-}
-
 KernelCall lowerConv(const Graph &g, const Node &n, const std::string &sym, const TensorRef &ref) {
-  const Shape &x = shapeOf(g, n.inputs[0]), &w = shapeOf(g, n.inputs[1]);
-  const Shape &y = shapeOf(g, n.outputs[0]);
-  const auto &s = n.attrs.getInts("strides"), &d = n.attrs.getInts("dilations");
-  const auto &p = n.attrs.getInts("pads");
-  std::string fields = fmt::format(
-      ".n = {}, .c = {}, .h = {}, .w = {}, .m = {}, .oh = {}, .ow = {}, .kh = {}, .kw = {}, "
-      ".sh = {}, .sw = {}, .dh = {}, .dw = {}, .pad_top = {}, .pad_left = {}, .group = {}",
-      x[0], x[1], x[2], x[3], y[1], y[2], y[3], w[2], w[3], s[0], s[1], d[0], d[1], p[0], p[1],
-      n.attrs.getInt("group"));
+  std::string fields = convFields(shapeOf(g, n.inputs[0]), shapeOf(g, n.inputs[1]),
+                                  shapeOf(g, n.outputs[0]), n.attrs);
   return single("odlc_conv2d_params", sym, fields, "odlc_conv2d_f32",
                 args(ref, {n.inputs[0], n.inputs[1], n.input(2), n.outputs[0]}), "odlc_conv.c");
 }
 
 KernelCall lowerPool(const Graph &g, const Node &n, const std::string &sym, const TensorRef &ref) {
-  const Shape &x = shapeOf(g, n.inputs[0]), &y = shapeOf(g, n.outputs[0]);
-  const auto &k = n.attrs.getInts("kernel_shape"), &s = n.attrs.getInts("strides");
-  const auto &p = n.attrs.getInts("pads");
-  auto d = n.attrs.getInts("dilations", {1, 1});
+  std::string fields = poolFields(shapeOf(g, n.inputs[0]), shapeOf(g, n.outputs[0]), n.attrs);
   bool isMax = n.op == OpKind::MaxPool;
-  std::string fields = fmt::format(
-      ".n = {}, .c = {}, .h = {}, .w = {}, .oh = {}, .ow = {}, .kh = {}, .kw = {}, .sh = {}, "
-      ".sw = {}, .dh = {}, .dw = {}, .pad_top = {}, .pad_left = {}, .pad_bottom = {}, "
-      ".pad_right = {}, .count_include_pad = {}",
-      x[0], x[1], x[2], x[3], y[2], y[3], k[0], k[1], s[0], s[1], d[0], d[1], p[0], p[1], p[2],
-      p[3], n.attrs.getInt("count_include_pad", 0));
   return single("odlc_pool2d_params", sym, fields,
                 isMax ? "odlc_maxpool2d_f32" : "odlc_avgpool2d_f32",
                 args(ref, {n.inputs[0], n.outputs[0]}), "odlc_pool.c");
@@ -118,15 +61,6 @@ KernelCall lowerUnary(const Graph &g, const Node &n, const std::string &sym, con
                 args(ref, {n.inputs[0], n.outputs[0]}), "odlc_elementwise.c");
 }
 
-/// Strides of `from` read at every index of `to` (0 along broadcast dimensions).
-std::vector<int64_t> broadcastStrides(const Shape &from, const Shape &to) {
-  std::vector<int64_t> dense = denseStrides(from), strides(to.size(), 0);
-  size_t lead = to.size() - from.size();
-  for (size_t i = 0; i < from.size(); ++i)
-    strides[lead + i] = from[i] == 1 ? 0 : dense[i];
-  return strides;
-}
-
 KernelCall lowerBinary(const Graph &g, const Node &n, const std::string &sym,
                        const TensorRef &ref) {
   const Shape &y = shapeOf(g, n.outputs[0]);
@@ -153,19 +87,9 @@ KernelCall lowerChannelAffine(const Graph &g, const Node &n, const std::string &
 }
 
 KernelCall lowerGemm(const Graph &g, const Node &n, const std::string &sym, const TensorRef &ref) {
-  const Shape &a = shapeOf(g, n.inputs[0]), &y = shapeOf(g, n.outputs[0]);
-  bool ta = n.attrs.getInt("transA") != 0;
-  int64_t csm = 0, csn = 0;
-  if (n.input(2) != kNoTensor) {
-    std::vector<int64_t> cs = broadcastStrides(shapeOf(g, n.input(2)), y);
-    csm = cs[0];
-    csn = cs[1];
-  }
-  std::string fields = fmt::format(
-      ".m = {}, .n = {}, .k = {}, .trans_a = {}, .trans_b = {}, .alpha = {}, .beta = {}, "
-      ".c_stride_m = {}, .c_stride_n = {}",
-      y[0], y[1], ta ? a[0] : a[1], ta ? 1 : 0, n.attrs.getInt("transB") ? 1 : 0,
-      cFloat(n.attrs.getFloat("alpha")), cFloat(n.attrs.getFloat("beta")), csm, csn);
+  Shape c = n.input(2) == kNoTensor ? Shape{} : shapeOf(g, n.input(2));
+  std::string fields = gemmFields(shapeOf(g, n.inputs[0]), shapeOf(g, n.outputs[0]),
+                                  n.input(2) != kNoTensor, c, n.attrs);
   return single("odlc_gemm_params", sym, fields, "odlc_gemm_f32",
                 args(ref, {n.inputs[0], n.inputs[1], n.input(2), n.outputs[0]}),
                 "odlc_linalg.c");
@@ -212,27 +136,8 @@ KernelCall lowerReduceMean(const Graph &g, const Node &n, const std::string &sym
                            const TensorRef &ref) {
   const Shape &x = shapeOf(g, n.inputs[0]);
   checkRank(n, x.size());
-  std::vector<int64_t> dense = denseStrides(x), outShape, outStride, redShape, redStride;
-  const auto &axes = n.attrs.getInts("axes");
-  for (size_t d = 0; d < x.size(); ++d) {
-    bool reduced = std::find(axes.begin(), axes.end(), int64_t(d)) != axes.end();
-    (reduced ? redShape : outShape).push_back(x[d]);
-    (reduced ? redStride : outStride).push_back(dense[d]);
-  }
-  std::string fields = fmt::format(
-      ".rank = {}, .out_shape = {}, .out_stride = {}, .red_rank = {}, .red_shape = {}, "
-      ".red_stride = {}",
-      outShape.size(), list(outShape), list(outStride), redShape.size(), list(redShape),
-      list(redStride));
-  return single("odlc_reduce_params", sym, fields, "odlc_reduce_mean_f32",
-                args(ref, {n.inputs[0], n.outputs[0]}), "odlc_reduce.c");
-}
-
-std::string copyFields(const Shape &shape, int64_t srcOffset, const std::vector<int64_t> &src,
-                       int64_t dstOffset, const std::vector<int64_t> &dst) {
-  return fmt::format(".rank = {}, .shape = {}, .src_offset = {}, .src_stride = {}, "
-                     ".dst_offset = {}, .dst_stride = {}",
-                     shape.size(), list(shape), srcOffset, list(src), dstOffset, list(dst));
+  return single("odlc_reduce_params", sym, reduceFields(x, n.attrs.getInts("axes")),
+                "odlc_reduce_mean_f32", args(ref, {n.inputs[0], n.outputs[0]}), "odlc_reduce.c");
 }
 
 KernelCall lowerCopy(const Shape &shape, int64_t srcOffset, const std::vector<int64_t> &src,
@@ -364,6 +269,8 @@ KernelCall lowerToKernel(const Graph &g, const Node &n, const std::string &sym,
   case OpKind::Pad: return lowerPad(g, n, sym, ref);
   case OpKind::View: return {};
   default:
+    if (isTrainOp(n.op))
+      return lowerTrainKernel(g, n, sym, ref);
     internalError(fmt::format("node '{}': op {} reached the emitter; canonicalization should "
                               "have replaced it",
                               n.name, opName(n.op)),

@@ -25,6 +25,7 @@ namespace {
 
 using odlc::PlanBuffer;
 using Clock = std::chrono::steady_clock;
+constexpr int64_t kCapacity = 1048576;
 
 struct Row {
   std::string name;
@@ -79,12 +80,14 @@ Row runInstance(const std::string& dir, const std::string& name) {
   row.greedyArena = greedyBySize(buffers);
   row.greedySeconds = secondsSince(start);
   start = Clock::now();
-  odlc::PlanResult result = odlc::planBuffers(buffers);
+  odlc::PlanOptions options;
+  options.capacity = kCapacity;  // the capacity the instances were published with
+  odlc::PlanResult result = odlc::planBuffers(buffers, options);
   row.seconds = secondsSince(start);
   row.bound = result.lowerBound;
   row.arena = result.arenaBytes;
   row.proved = result.provedOptimal;
-  row.valid = result.ok && odlc::verifyPlan(buffers).empty();
+  row.valid = result.ok && odlc::verifyPlan(buffers, kCapacity).empty();
   return row;
 }
 

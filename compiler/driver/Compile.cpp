@@ -34,6 +34,23 @@ bool isCIdentifier(const std::string &name) {
 
 const char *kMarker = ".odlc-output";
 
+void validateTrainOptions(const TrainOptions &t) {
+  if (t.batch < 1 || t.batch > 4096)
+    fail("--batch {} is out of range; use 1 to 4096", t.batch);
+  if (!(t.lr > 0) || t.lr > 1e6)
+    fail("--lr {} must be a positive number", t.lr);
+  if (!(t.momentum >= 0 && t.momentum < 1))
+    fail("--momentum {} must be in [0, 1)", t.momentum);
+  if (t.replaySamples < 0 || t.replaySamples > 1000000)
+    fail("--replay-samples {} is out of range; use 0 to 1000000", t.replaySamples);
+  if (t.replayBits != 32 && t.replayBits != 8)
+    fail("--replay-bits {} is not supported; use 32 (float) or 8 (uint8)", t.replayBits);
+  if (t.epochs < 1 || t.epochs > 100000)
+    fail("--epochs {} is out of range; use 1 to 100000", t.epochs);
+  if (t.replayPerBatch < 0 || t.replayPerBatch >= t.batch)
+    fail("--replay-per-batch {} must be smaller than --batch {}", t.replayPerBatch, t.batch);
+}
+
 } // namespace
 
 void validateOptions(const CompileOptions &o) {
@@ -54,6 +71,7 @@ void validateOptions(const CompileOptions &o) {
   };
   for (const std::string &pass : o.printAfter)
     checkPass(pass, "--print-ir-after");
+  validateTrainOptions(o.train);
   if (!o.stopAfter.empty())
     checkPass(o.stopAfter, "--stop-after");
 }
@@ -65,6 +83,7 @@ CompileResult compileGraph(Graph &graph, const CompileOptions &o) {
   context.target = &target;
   context.ramBudget = o.ramBudget;
   context.flashBudget = o.flashBudget;
+  context.train = o.train;
   CompileResult result;
   PassManagerOptions pm;
   pm.printAfter = o.printAfter;

@@ -2,6 +2,7 @@
 /// memory-plan report, write OUT/ atomically. Used by the CLI and by tests.
 #pragma once
 
+#include "Pass.h"
 #include "import/OnnxImporter.h"
 #include "targets/CEmitter.h"
 #include "targets/PlanReport.h"
@@ -21,6 +22,7 @@ struct CompileOptions {
   int64_t flashBudget = 0; ///< bytes, 0 = the target's flash
   std::vector<std::string> printAfter;
   std::string stopAfter;
+  TrainOptions train;
 };
 
 struct CompileResult {

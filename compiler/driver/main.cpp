@@ -111,6 +111,22 @@ int main(int argc, char **argv) {
   compile->add_option("--print-ir-after", options.printAfter,
                       "print the IR after this pass (or 'all') to stdout");
   compile->add_option("--stop-after", options.stopAfter, "stop the pipeline after this pass");
+  TrainOptions &train = options.train;
+  compile->add_option("--train-from", train.trainFrom,
+                      "latent-replay cut: auto, none, classifier or a tensor name (odlc cuts)")
+      ->capture_default_str();
+  compile->add_option("--batch", train.batch, "samples per SGD step")->capture_default_str();
+  compile->add_option("--lr", train.lr, "SGD learning rate")->capture_default_str();
+  compile->add_option("--momentum", train.momentum, "SGD momentum")->capture_default_str();
+  compile->add_option("--epochs", train.epochs, "epochs of model_learn")->capture_default_str();
+  compile->add_option("--replay-samples", train.replaySamples, "latents in the replay buffer")
+      ->capture_default_str();
+  compile->add_option("--replay-bits", train.replayBits, "replay storage: 32 (float) or 8 (uint8)")
+      ->capture_default_str();
+  compile->add_option("--replay-per-batch", train.replayPerBatch,
+                      "replayed latents per model_learn batch (0: batch / 4)");
+  compile->add_flag("--class-weighted", train.classWeighted,
+                    "inverse-frequency class weights in model_learn's loss");
 
   app.add_subcommand("targets", "list targets and their memories");
 

@@ -58,7 +58,8 @@ void takeIfBetter(const Problem& p, const SearchOutcome& out, Incumbent& best) {
   }
 }
 
-/// Spends up to `budget` search nodes improving `best`: first the lower bound
+/// Spends up to `budget` search nodes improving `best`: first a placement
+/// within the capacity if the heuristics missed it, then the lower bound
 /// itself, then a bisection between the bound and the best arena so far.
 void improveBySearch(const Problem& p, int64_t capacity, int64_t budget, Incumbent& best) {
   int64_t spent = 0;
@@ -71,10 +72,13 @@ void improveBySearch(const Problem& p, int64_t capacity, int64_t budget, Incumbe
     takeIfBetter(p, out, best);
     return out.status;
   };
-  int64_t firstBudget = std::max<int64_t>(budget * 3 / 5, std::min<int64_t>(budget, 1000));
-  if (attempt(p.bound, firstBudget) == SearchOutcome::Status::Found)
+  bool fits = best.found && best.arena <= capacity;
+  if (!fits && capacity > p.bound &&
+      attempt(capacity, budget / 2) == SearchOutcome::Status::Infeasible)
     return;
-  if (p.bound == INT64_MAX)
+  int64_t left = budget - spent;
+  int64_t boundBudget = std::max<int64_t>(left * 3 / 4, std::min<int64_t>(left, 1000));
+  if (attempt(p.bound, boundBudget) == SearchOutcome::Status::Found || p.bound == INT64_MAX)
     return;
   int64_t lo = p.bound + 1;  // smallest capacity not yet tried
   while (spent < budget) {
@@ -82,7 +86,7 @@ void improveBySearch(const Problem& p, int64_t capacity, int64_t budget, Incumbe
     if (lo > hi)
       return;
     int64_t mid = lo + (hi - lo) / 2;
-    int64_t left = budget - spent;
+    left = budget - spent;
     attempt(mid, std::max(left / 3, std::min<int64_t>(left, 2000)));
     if (!best.found || best.arena > mid)
       lo = mid + 1;

@@ -33,7 +33,7 @@ struct PlanOptions {
   /// Bound on search work, counted in search nodes (not wall time), so that
   /// results are deterministic. About 1 microsecond per node on the MiniMalloc
   /// benchmark instances. 0 disables the exact search (heuristics only).
-  int64_t searchBudget = 600000;
+  int64_t searchBudget = 350000;
 };
 
 /// Outcome of planBuffers().

@@ -1,7 +1,6 @@
 #include "solvers/CanonicalSearch.h"
 
 #include <algorithm>
-#include <memory>
 #include <string>
 #include <utility>
 
@@ -99,6 +98,11 @@ private:
   uint64_t stateKey(int64_t level) const;
   void markDirty(int s);
   bool place(int b, int64_t level, int64_t levelId, bool& cut);
+  /// Recomputes blockMax_ for the blocks covering sections [lo, hi).
+  void refreshBlocks(int lo, int hi);
+  /// Marks dirty the sections of q's lifetime with more than `threshold` bytes left.
+  void markCrowdedSections(int q, int64_t threshold);
+  void unplace(int b);
   bool exclude(int b, int64_t level, int64_t levelId);
   std::vector<std::pair<int, int>> components() const;
   std::vector<int> windowBuffers(int a, int b) const;
@@ -117,13 +121,17 @@ private:
   const int64_t budget_;
   int64_t nodes_ = 0;
 
-  // Search state; every change goes through set() so it can be undone.
+  // Search state. Changes go through set() (undone by undo()), except the
+  // counters that place() updates and unplace() reverts arithmetically.
   std::vector<int64_t> offset_, placed_, minOff_, excluded_, notContained_;
-  std::vector<int64_t> remaining_, skyline_, cross_;
+  std::vector<int64_t> remaining_, cross_;
+  static constexpr int kBlock = 16;
+  std::vector<int64_t> blockMax_;  ///< max of remaining_ over each block of kBlock sections
   int64_t windowUnplaced_ = 0;
   std::vector<std::pair<int64_t*, int64_t>> trail_;
 
   std::vector<char> forceOk_;
+  std::vector<int64_t> crowd0_;  ///< largest initial section total over each lifetime
   std::vector<int> dirtyStamp_;
   std::vector<int> dirty_;
   int stamp_ = 0;
@@ -141,11 +149,17 @@ void SearchRun::initState() {
   excluded_.assign(n, -1);
   notContained_.assign(n, 0);
   forceOk_.assign(n, 1);
+  crowd0_.assign(n, 0);
+  trail_.reserve(size_t(16) * n + 1024);
   remaining_ = p_.sectionTotal;
-  skyline_.assign(m, 0);
+  blockMax_.assign(m / kBlock + 1, 0);
+  if (m > 0)
+    refreshBlocks(0, m);
   cross_.assign(m, 0);
   dirtyStamp_.assign(m, 0);
   for (int b = 0; b < n; ++b) {
+    for (int s = p_.lo[b]; s < p_.hi[b]; ++s)
+      crowd0_[b] = std::max(crowd0_[b], p_.sectionTotal[s]);
     for (int s = p_.lo[b]; s + 1 < p_.hi[b]; ++s)
       ++cross_[s];
     for (int q : p_.neighbors[b]) {
@@ -164,8 +178,6 @@ bool SearchRun::checkSection(int s, int64_t level, int64_t levelId) const {
   if (rem > cap_)
     return false;
   int64_t limit = cap_ - rem;  // the lowest unplaced buffer must start at or below this
-  if (skyline_[s] > limit)
-    return false;
   for (int b : p_.sectionBuffers[s])
     if (!placed_[b] && effectiveMin(b, level, levelId) <= limit)
       return true;
@@ -198,14 +210,13 @@ int64_t SearchRun::nextLevel(int64_t level) const {
 }
 
 uint64_t SearchRun::stateKey(int64_t level) const {
+  // At the start of a level nothing is excluded, and the future depends only
+  // on which buffers are left and their minimum offsets.
   const Window& w = windows_.back();
   uint64_t key = mix64((uint64_t(w.a) << 32) ^ uint64_t(w.b)) ^ mix64(uint64_t(level) + 0x51ed27);
   for (int b : w.buffers)
     if (!placed_[b])
-      key ^= mix64(uint64_t(b) * 0x2545f4914f6cdd1dULL + 1);
-  for (int s = w.a; s < w.b; ++s)
-    if (remaining_[s] > 0)
-      key ^= mix64(mix64(uint64_t(s) + 0x7f4a7c15) ^ uint64_t(skyline_[s]));
+      key ^= mix64(mix64(uint64_t(b) + 0x7f4a7c15) ^ uint64_t(minOff_[b]));
   return key | 1;
 }
 
@@ -217,34 +228,35 @@ void SearchRun::markDirty(int s) {
 }
 
 bool SearchRun::place(int b, int64_t level, int64_t levelId, bool& cut) {
-  set(offset_[b], level);
-  set(placed_[b], 1);
-  set(windowUnplaced_, windowUnplaced_ - 1);
+  // Counters are restored by unplace(), everything else through the trail.
+  offset_[b] = level;
+  placed_[b] = 1;
+  --windowUnplaced_;
+  for (int s = p_.lo[b]; s < p_.hi[b]; ++s)
+    remaining_[s] -= p_.size[b];
+  refreshBlocks(p_.lo[b], p_.hi[b]);
+  for (int s = p_.lo[b]; s + 1 < p_.hi[b]; ++s)
+    cut = --cross_[s] == 0 || cut;
   ++stamp_;
   dirty_.clear();
-  const int64_t top = level + p_.size[b];
-  for (int s = p_.lo[b]; s < p_.hi[b]; ++s) {
-    set(remaining_[s], remaining_[s] - p_.size[b]);
-    set(skyline_[s], top);
+  for (int s = p_.lo[b]; s < p_.hi[b]; ++s)
     markDirty(s);
-  }
-  for (int s = p_.lo[b]; s + 1 < p_.hi[b]; ++s) {
-    set(cross_[s], cross_[s] - 1);
-    cut = cut || cross_[s] == 0;
-  }
+  for (int q : p_.neighbors[b])
+    if (!placed_[q] && blocksForcing(b, q))
+      --notContained_[q];
+  const int64_t top = level + p_.size[b];
   for (int q : p_.neighbors[b]) {
-    if (placed_[q])
-      continue;
-    if (blocksForcing(b, q))
-      set(notContained_[q], notContained_[q] - 1);
-    if (minOff_[q] >= top)
+    if (placed_[q] || minOff_[q] >= top)
       continue;
     int64_t raised = alignUpWithin(top, p_.align[q], cap_ - p_.size[q]);
     if (raised < 0)
       return false;
     set(minOff_[q], raised);
-    for (int s = p_.lo[q]; s < p_.hi[q]; ++s)
-      markDirty(s);
+    // Sections where q still fits low enough keep q as a witness and stay
+    // feasible; remaining bytes never exceed the initial section totals.
+    if (raised <= cap_ - crowd0_[q])
+      continue;
+    markCrowdedSections(q, cap_ - raised);
   }
   for (int s : dirty_)
     if (!checkSection(s, level, levelId))
@@ -252,10 +264,47 @@ bool SearchRun::place(int b, int64_t level, int64_t levelId, bool& cut) {
   return true;
 }
 
+void SearchRun::refreshBlocks(int lo, int hi) {
+  for (int k = lo / kBlock; k <= (hi - 1) / kBlock; ++k) {
+    int64_t best = 0;
+    for (int s = k * kBlock; s < std::min(p_.m, (k + 1) * kBlock); ++s)
+      best = std::max(best, remaining_[s]);
+    blockMax_[k] = best;
+  }
+}
+
+void SearchRun::markCrowdedSections(int q, int64_t threshold) {
+  int s = p_.lo[q];
+  while (s < p_.hi[q]) {
+    int k = s / kBlock;
+    int end = std::min(p_.hi[q], (k + 1) * kBlock);
+    if (blockMax_[k] > threshold)
+      for (int t = s; t < end; ++t)
+        if (remaining_[t] > threshold)
+          markDirty(t);
+    s = end;
+  }
+}
+
+void SearchRun::unplace(int b) {
+  offset_[b] = -1;
+  placed_[b] = 0;
+  for (int q : p_.neighbors[b])
+    if (!placed_[q] && blocksForcing(b, q))
+      ++notContained_[q];
+  ++windowUnplaced_;
+  for (int s = p_.lo[b]; s < p_.hi[b]; ++s)
+    remaining_[s] += p_.size[b];
+  for (int s = p_.lo[b]; s + 1 < p_.hi[b]; ++s)
+    ++cross_[s];
+  refreshBlocks(p_.lo[b], p_.hi[b]);
+}
+
 bool SearchRun::exclude(int b, int64_t level, int64_t levelId) {
   set(excluded_[b], levelId);
+  const int64_t raised = addSat(level, p_.minSize);
   for (int s = p_.lo[b]; s < p_.hi[b]; ++s)
-    if (!checkSection(s, level, levelId))
+    if (raised > cap_ - remaining_[s] && !checkSection(s, level, levelId))
       return false;
   return true;
 }
@@ -434,6 +483,7 @@ Result SearchRun::levelLoop(int64_t level, int64_t levelId, const std::vector<in
                             : levelLoop(level, levelId, candidates, pos, false);
     }
     undo(before);
+    unplace(pick);
     if (r != Result::Fail) {
       result = r;
       break;

@@ -1,0 +1,123 @@
+// replay-cut: decides where the network is cut for latent replay (--train-from). Everything
+// after the cut is the trainable tail; its Conv/Gemm/MatMul weights and biases are marked
+// `trainable`. The decision and why are graph attributes: train.cut, train.cut_reason and, for
+// `auto`, train.runner_up.
+#include "Cuts.h"
+#include "Pass.h"
+#include "targets/TargetInfo.h"
+
+#include <fmt/format.h>
+
+#include <memory>
+
+namespace odlc {
+
+namespace {
+
+std::string cutList(const std::vector<CutInfo> &cuts) {
+  std::string list;
+  for (const CutInfo &c : cuts)
+    list += (list.empty() ? "" : ", ") + c.name;
+  return list;
+}
+
+/// Bytes of RAM training from `cut` needs beyond inference, by seed 003 eq. 5 plus the replay
+/// buffer and the trainable weights' RAM copies (and momentum buffers).
+int64_t estimatedTrainingBytes(const CutInfo &cut, const TrainOptions &o) {
+  int64_t latent = o.replayBits == 8 ? cut.latentElements + 8 : 4 * cut.latentElements;
+  int64_t momentum = o.momentum != 0.0 ? 4 * cut.trainableParams : 0;
+  return cut.trainingBytes + o.replaySamples * latent + o.batch * 4 * cut.latentElements +
+         momentum;
+}
+
+class ReplayCutPass : public Pass {
+public:
+  const char *name() const override { return "replay-cut"; }
+
+  PassResult run(Graph &g, PassContext &context) override {
+    const TrainOptions &o = context.train;
+    if (o.trainFrom == "none")
+      return PassResult::Unchanged;
+    std::vector<CutInfo> cuts = findCuts(g, o.batch);
+    if (cuts.empty() && o.trainFrom == "auto") {
+      g.attrs.set("train.cut_reason", std::string("auto: no layer with weights to train"));
+      return PassResult::Changed;
+    }
+    if (cuts.empty()) {
+      context.failure = "the model has no layer with weights after any valid cut; compile with "
+                        "--train-from none for inference only";
+      return PassResult::Failed;
+    }
+    const CutInfo *chosen = choose(g, cuts, context);
+    if (!chosen)
+      return PassResult::Failed;
+    markTail(g, *chosen);
+    return PassResult::Changed;
+  }
+
+private:
+  const CutInfo *choose(Graph &g, const std::vector<CutInfo> &cuts, PassContext &context) {
+    const TrainOptions &o = context.train;
+    if (o.trainFrom == "classifier") {
+      g.attrs.set("train.cut_reason", std::string("--train-from classifier: the last layer"));
+      return &cuts.back();
+    }
+    if (o.trainFrom == "auto")
+      return chooseAuto(g, cuts, context);
+    for (const CutInfo &c : cuts) {
+      if (c.name != o.trainFrom)
+        continue;
+      g.attrs.set("train.cut_reason", std::string("--train-from ") + c.name);
+      return &c;
+    }
+    bool exists = g.findTensor(o.trainFrom) != kNoTensor;
+    context.failure = fmt::format(
+        "--train-from '{}' {}; valid cuts (tensors every input-to-output path passes through, "
+        "with a layer to train after them): {}",
+        o.trainFrom, exists ? "is not a valid cut" : "names no tensor of the model", cutList(cuts));
+    return nullptr;
+  }
+
+  /// The deepest tail (earliest cut) whose estimated training memory fits the RAM budget.
+  const CutInfo *chooseAuto(Graph &g, const std::vector<CutInfo> &cuts, PassContext &context) {
+    int64_t budget = context.ramBudget > 0 ? context.ramBudget
+                     : context.target      ? context.target->ramBytes()
+                                           : 0;
+    for (size_t i = 0; i < cuts.size(); ++i) {
+      int64_t need = estimatedTrainingBytes(cuts[i], context.train);
+      if (budget > 0 && need > budget)
+        continue;
+      g.attrs.set("train.cut_reason",
+                  fmt::format("auto: the deepest tail whose training memory estimate ({} bytes) "
+                              "fits the RAM budget{}",
+                              need, budget > 0 ? fmt::format(" of {} bytes", budget) : ""));
+      if (i + 1 < cuts.size())
+        g.attrs.set("train.runner_up", cuts[i + 1].name + ": a shallower tail");
+      if (i > 0)
+        g.attrs.set("train.deeper_rejected",
+                    fmt::format("{}: needs {} bytes", cuts[i - 1].name,
+                                estimatedTrainingBytes(cuts[i - 1], context.train)));
+      return &cuts[i];
+    }
+    const CutInfo &last = cuts.back();
+    context.failure = fmt::format(
+        "no latent-replay cut fits the RAM budget of {} bytes: even training only the last layer "
+        "from '{}' needs about {} bytes; raise --ram, lower --batch or --replay-samples, use "
+        "--replay-bits 8, or compile with --train-from none",
+        budget, last.name, estimatedTrainingBytes(last, context.train));
+    return nullptr;
+  }
+
+  void markTail(Graph &g, const CutInfo &cut) {
+    g.attrs.set("train.cut", cut.name);
+    for (NodeId id : tailNodes(g, cut.tensor))
+      for (TensorId w : layerWeights(g, g.nodes[size_t(id)]))
+        g.tensor(w).attrs.set("trainable", int64_t(1));
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createReplayCutPass() { return std::make_unique<ReplayCutPass>(); }
+
+} // namespace odlc

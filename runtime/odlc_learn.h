@@ -1,0 +1,84 @@
+/* odlc runtime: continual learning with latent replay. The replay buffer (class-balanced
+ * reservoir sampling over stored latents, fp32 or uint8), and model_learn's loop: shuffled
+ * minibatches mixing new samples with replayed latents, then the buffer update. The generated
+ * code supplies the model-specific parts (the frozen prefix and the training step) through an
+ * odlc_learner descriptor; every buffer is static and sized by the compiler. */
+#ifndef ODLC_LEARN_H
+#define ODLC_LEARN_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Error codes of the learning API (negative, nothing changed when returned). */
+#define ODLC_ERR_NULL (-1)      /* a NULL pointer */
+#define ODLC_ERR_COUNT (-2)     /* n (or epochs) out of range */
+#define ODLC_ERR_LABEL (-3)     /* a label outside [0, classes) */
+#define ODLC_ERR_NONFINITE (-4) /* a NaN or infinite input */
+
+typedef struct {
+  int32_t capacity;    /* latents the buffer holds */
+  int32_t latent_size; /* floats per latent */
+  int32_t num_classes;
+  float *data_f32;     /* capacity * latent_size, or NULL when stored as uint8 */
+  uint8_t *data_u8;    /* capacity * latent_size, or NULL when stored as float */
+  float *scale;        /* per slot, uint8 only: value = scale * q + offset */
+  float *offset;
+  int32_t *labels;     /* per slot */
+  int32_t *stored;     /* per class: slots holding it */
+  int32_t *seen;       /* per class: samples ever offered */
+  int32_t count;       /* slots in use */
+  uint32_t rng;        /* random state (xorshift32, never 0) */
+} odlc_replay;
+
+/* Empties the buffer and seeds its random state. */
+void odlc_replay_reset(odlc_replay *r, uint32_t seed);
+/* Offers one latent to the buffer by class-balanced reservoir sampling (odlc_learn.c). */
+void odlc_replay_offer(odlc_replay *r, const float *latent, int32_t label);
+/* Writes slot's latent (dequantized) to out. */
+void odlc_replay_load(const odlc_replay *r, int32_t slot, float *out);
+/* Uniform integer in [0, bound) from the buffer's random state. */
+uint32_t odlc_replay_random(odlc_replay *r, uint32_t bound);
+
+typedef struct {
+  int32_t batch;            /* samples per training step */
+  int32_t replay_per_batch; /* replayed latents per step once the buffer holds any */
+  int32_t input_size;       /* floats per input sample */
+  int32_t latent_size;      /* floats per latent (prefix output) */
+  int32_t num_classes;
+  int32_t class_weighted;   /* 1: inverse-frequency class weights in the loss */
+  void (*prefix)(const float *input, float *latent);
+  float (*train)(const int32_t *labels, int32_t n, const float *class_weight);
+  float *latents;           /* batch * latent_size: the training step's input batch */
+  int32_t *labels;          /* batch: the training step's labels */
+  float *class_weight;      /* num_classes */
+  int32_t *class_count;     /* num_classes: scratch */
+  odlc_replay *replay;
+} odlc_learner;
+
+/* Checks a learning call's arguments without changing anything: 0 or an ODLC_ERR_* code. */
+int odlc_check_samples(const odlc_learner *l, const float *inputs, const int32_t *labels,
+                       int32_t n, int32_t max_n);
+
+/* One training step on n samples (1 <= n <= batch): prefix per sample, then the step. Returns
+ * 0 or an error code; *loss receives the step's loss. */
+int odlc_train_step(const odlc_learner *l, const float *inputs, const int32_t *labels, int32_t n,
+                    float *loss);
+
+/* One continual-learning experience: `epochs` passes over the n new samples in shuffled
+ * minibatches of (batch - replay_per_batch) new samples plus replay_per_batch replayed
+ * latents, then every new sample is offered to the replay buffer. */
+int odlc_learn(const odlc_learner *l, const float *inputs, const int32_t *labels, int32_t n,
+               int32_t epochs, float *loss);
+
+/* Offers n samples to the replay buffer without training (e.g. to seed it with the classes the
+ * model was pretrained on). */
+int odlc_remember(const odlc_learner *l, const float *inputs, const int32_t *labels, int32_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ODLC_LEARN_H */

@@ -1,0 +1,556 @@
+/* odlc runtime: conv2d backward (input gradient; fused weight gradient + SGD). See odlc_train.h.
+ *
+ * Input gradient, a gather: dx[c][ih][iw] sums dy * w over the output channels of its group and
+ * the kernel taps that read (ih, iw). Along one axis those taps are every (s / gcd(s, d))-th tap
+ * of a contiguous range (every tap when the stride is 1), each reading the previous output; they
+ * are worked out once per dx row and once per border column or block of four interior columns
+ * (axis_taps_at), never per MAC. Four input channels share each dy load and four columns share
+ * each weight load. Pointwise convolutions are a plain matrix product instead.
+ *
+ * Weight gradient: for a fixed tap the outputs whose window puts it inside the input form a
+ * rectangle (tap_rect), so every weight's gradient is a sum over a rectangle with no bounds
+ * checks. Blocks of 4 output x 4 input channels share every load; groups with fewer channels
+ * (depthwise) sum each weight on its own. A block's sums are complete before its weights are
+ * updated, and nothing else reads those weights. */
+#include "odlc_train.h"
+
+static void fill(float *y, ptrdiff_t n, float v)
+{
+  for (ptrdiff_t i = 0; i < n; ++i) {
+    y[i] = v;
+  }
+}
+
+/* SGD on one weight with its finished gradient g (PyTorch: v = momentum * v + g; w -= lr * v). */
+static void sgd_update(const odlc_sgd_params *s, float *w, float *v, float g)
+{
+  if (v != NULL && s->momentum != 0.0f) {
+    g = s->momentum * *v + g;
+    *v = g;
+  }
+  *w -= s->lr * g;
+}
+
+/* Start of the 4-wide block covering index i of a dimension of size n >= 4: a block that would
+ * run past the end is moved back to end at n, repeating some earlier lanes. */
+static int32_t block_start(int32_t i, int32_t n)
+{
+  return i + 4 <= n ? i : n - 4;
+}
+
+/* ---- 4 x 4 dot products ----------------------------------------------------------------- */
+
+/* Four lanes a[i] and four lanes b[j], walked together over `rows` rows of `cols` positions. */
+typedef struct {
+  const float *a[4], *b[4];
+  ptrdiff_t a_step, b_step; /* between positions of a row */
+  ptrdiff_t a_next, b_next; /* from the end of a row (after cols steps) to the next row */
+  int32_t rows, cols;
+} lanes4;
+
+/* s[4 * i + j] += sum over all positions of a_i * b_j: 16 sums in registers, eight loads per
+ * sixteen MACs. */
+static void dot4x4(const lanes4 *q, float *s)
+{
+  const float *a0 = q->a[0], *a1 = q->a[1], *a2 = q->a[2], *a3 = q->a[3];
+  const float *b0 = q->b[0], *b1 = q->b[1], *b2 = q->b[2], *b3 = q->b[3];
+  const ptrdiff_t as = q->a_step;
+  const ptrdiff_t bs = q->b_step;
+  float s00 = s[0], s01 = s[1], s02 = s[2], s03 = s[3];
+  float s10 = s[4], s11 = s[5], s12 = s[6], s13 = s[7];
+  float s20 = s[8], s21 = s[9], s22 = s[10], s23 = s[11];
+  float s30 = s[12], s31 = s[13], s32 = s[14], s33 = s[15];
+  for (int32_t r = 0; r < q->rows; ++r) {
+    for (int32_t t = 0; t < q->cols; ++t) {
+      const float u0 = *a0, u1 = *a1, u2 = *a2, u3 = *a3;
+      const float v0 = *b0, v1 = *b1, v2 = *b2, v3 = *b3;
+      s00 += u0 * v0;
+      s01 += u0 * v1;
+      s02 += u0 * v2;
+      s03 += u0 * v3;
+      s10 += u1 * v0;
+      s11 += u1 * v1;
+      s12 += u1 * v2;
+      s13 += u1 * v3;
+      s20 += u2 * v0;
+      s21 += u2 * v1;
+      s22 += u2 * v2;
+      s23 += u2 * v3;
+      s30 += u3 * v0;
+      s31 += u3 * v1;
+      s32 += u3 * v2;
+      s33 += u3 * v3;
+      a0 += as, a1 += as, a2 += as, a3 += as;
+      b0 += bs, b1 += bs, b2 += bs, b3 += bs;
+    }
+    a0 += q->a_next, a1 += q->a_next, a2 += q->a_next, a3 += q->a_next;
+    b0 += q->b_next, b1 += q->b_next, b2 += q->b_next, b3 += q->b_next;
+  }
+  s[0] = s00, s[1] = s01, s[2] = s02, s[3] = s03;
+  s[4] = s10, s[5] = s11, s[6] = s12, s[7] = s13;
+  s[8] = s20, s[9] = s21, s[10] = s22, s[11] = s23;
+  s[12] = s30, s[13] = s31, s[14] = s32, s[15] = s33;
+}
+
+/* ---- Input gradient: pointwise ---------------------------------------------------------- */
+
+/* 1x1, stride 1, no padding: per group dx[ci][q] = sum_m w[m][ci] dy[m][q] over the pixels q
+ * of every batch item (rows past oh get 0). Blocks of 4 input channels x 4 pixels, the pixels
+ * counted across the batch so that small images still fill a block; a block past the end is
+ * moved back (or, below four, repeats its last lane): rewriting a value is harmless. */
+static void bwd_input_pointwise(const odlc_conv2d_params *p, const float *dy, const float *w,
+                                float *dx)
+{
+  const int32_t cpg = p->c / p->group;
+  const int32_t mpg = p->m / p->group;
+  const int32_t count = p->oh * p->ow; /* pixels per plane */
+  const int32_t total = p->n * count;
+  const ptrdiff_t plane = (ptrdiff_t)p->h * p->w;
+  lanes4 q;
+  float s[16];
+  float *out[4];
+  q.a_step = cpg;
+  q.b_step = count;
+  q.a_next = q.b_next = 0;
+  q.rows = 1;
+  q.cols = mpg;
+  for (int32_t g = 0; g < p->group; ++g) {
+    for (int32_t c = 0; c < cpg; c += 4) {
+      const int32_t cb = cpg < 4 ? c : block_start(c, cpg);
+      for (int32_t f = 0; f < total; f += 4) {
+        const int32_t fb = total < 4 ? f : block_start(f, total);
+        for (int32_t k = 0; k < 4; ++k) {
+          const int32_t ck = cb + k < cpg ? cb + k : cpg - 1;
+          const int32_t fk = fb + k < total ? fb + k : total - 1;
+          const int32_t n = fk / count;
+          q.a[k] = w + (ptrdiff_t)g * mpg * cpg + ck;
+          q.b[k] = dy + ((ptrdiff_t)n * p->m + (ptrdiff_t)g * mpg) * count + fk % count;
+          out[k] = dx + ((ptrdiff_t)n * p->c + (ptrdiff_t)g * cpg + cb) * plane + fk % count;
+        }
+        for (int32_t k = 0; k < 16; ++k) {
+          s[k] = 0.0f;
+        }
+        dot4x4(&q, s);
+        for (int32_t i = 0; i < 4; ++i) { /* channel cb + i, clamped as its lane */
+          const ptrdiff_t ci = cb + i < cpg ? i : cpg - 1 - cb;
+          for (int32_t j = 0; j < 4; ++j) {
+            out[j][ci * plane] = s[4 * i + j];
+          }
+        }
+      }
+    }
+  }
+  if (count < plane) { /* output rows oh..h-1 read nothing */
+    for (int32_t nc = 0; nc < p->n * p->c; ++nc) {
+      fill(dx + nc * plane + count, plane - count, 0.0f);
+    }
+  }
+}
+
+/* ---- Input gradient: general ------------------------------------------------------------ */
+
+/* Kernel taps of one axis that read input index i: taps k0 + t * ks, t < nk, tap t reading
+ * output o0 - t * os. A tap k reads i from output o when i + pad - k * d = o * s, 0 <= o < n. */
+typedef struct {
+  int32_t k0, nk, ks, o0, os;
+} axis_taps;
+
+static void axis_taps_at(int32_t i, int32_t pad, int32_t s, int32_t d, int32_t k, int32_t n,
+                         axis_taps *t)
+{
+  t->k0 = 0;
+  t->nk = 0;
+  t->ks = 1;
+  t->o0 = 0;
+  t->os = 0;
+  for (int32_t kk = 0; kk < k; ++kk) {
+    const int32_t num = i + pad - kk * d; /* o * s */
+    if (num < 0) {
+      break; /* later taps read further left */
+    }
+    if (num % s != 0 || num / s >= n) {
+      continue;
+    }
+    if (t->nk == 0) {
+      t->k0 = kk;
+      t->o0 = num / s;
+    } else if (t->nk == 1) {
+      t->ks = kk - t->k0;
+      t->os = t->o0 - num / s;
+    }
+    ++t->nk;
+  }
+}
+
+/* Columns iw = r + j * s (iw < size) are read by the taps k with (r + pad - k * d) % s == 0
+ * that stay inside the output. Sets [*lo, *hi) to the j whose every such tap does (the
+ * interior, which shares one tap set). */
+static void interior_cols(int32_t r, int32_t pad, int32_t s, int32_t d, int32_t k, int32_t size,
+                          int32_t n, int32_t *lo, int32_t *hi)
+{
+  int32_t kmin = -1;
+  int32_t kmax = -1;
+  for (int32_t kk = 0; kk < k; ++kk) {
+    if ((r + pad - kk * d) % s == 0) {
+      kmin = kmin < 0 ? kk : kmin;
+      kmax = kk;
+    }
+  }
+  /* Need iw + pad - kmax * d >= 0 and iw + pad - kmin * d <= s * (n - 1). */
+  const int32_t first = kmax * d - pad > r ? kmax * d - pad : r;
+  const int32_t last = s * (n - 1) + kmin * d - pad < size - 1 ? s * (n - 1) + kmin * d - pad
+                                                                : size - 1;
+  *lo = *hi = 0;
+  if (kmin >= 0 && last >= first) {
+    *lo = (first - r + s - 1) / s;
+    *hi = (last - r) / s + 1;
+  }
+}
+
+/* Strides of one backward-input call. */
+typedef struct {
+  int32_t mpg;     /* output channels per group: the outer sum */
+  ptrdiff_t dy_m;  /* oh * ow: next output channel */
+  ptrdiff_t w_m;   /* cpg * kh * kw: next output channel's weights */
+  ptrdiff_t w_c;   /* kh * kw: next input channel (lane) */
+  ptrdiff_t dx_c;  /* h * w: next input channel (lane) */
+  ptrdiff_t dx_sw; /* sw: between the four columns of a block */
+} gx_geom;
+
+/* The taps that read one dx element (or the first of a block): dy and w of the first one,
+ * counts and steps per kernel row and column. */
+typedef struct {
+  const float *dy, *w;
+  int32_t nkh, nkw;
+  ptrdiff_t dy_kh, dy_kw, w_kh, w_kw;
+} gx_taps;
+
+/* Four input channels x four columns (one stride apart, reading consecutive outputs). */
+static void gx_4x4(const gx_geom *g, const gx_taps *t, float *dx)
+{
+  const ptrdiff_t wc = g->w_c;
+  const ptrdiff_t sw = g->dx_sw;
+  const float *dym = t->dy;
+  const float *wm = t->w;
+  float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f;
+  float a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
+  float a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a23 = 0.0f;
+  float a30 = 0.0f, a31 = 0.0f, a32 = 0.0f, a33 = 0.0f;
+  for (int32_t m = 0; m < g->mpg; ++m, dym += g->dy_m, wm += g->w_m) {
+    const float *dr = dym;
+    const float *wr = wm;
+    for (int32_t i = 0; i < t->nkh; ++i, dr += t->dy_kh, wr += t->w_kh) {
+      const float *dp = dr;
+      const float *wp = wr;
+      for (int32_t j = 0; j < t->nkw; ++j, dp += t->dy_kw, wp += t->w_kw) {
+        const float d0 = dp[0], d1 = dp[1], d2 = dp[2], d3 = dp[3];
+        const float u0 = wp[0], u1 = wp[wc], u2 = wp[2 * wc], u3 = wp[3 * wc];
+        a00 += u0 * d0;
+        a01 += u0 * d1;
+        a02 += u0 * d2;
+        a03 += u0 * d3;
+        a10 += u1 * d0;
+        a11 += u1 * d1;
+        a12 += u1 * d2;
+        a13 += u1 * d3;
+        a20 += u2 * d0;
+        a21 += u2 * d1;
+        a22 += u2 * d2;
+        a23 += u2 * d3;
+        a30 += u3 * d0;
+        a31 += u3 * d1;
+        a32 += u3 * d2;
+        a33 += u3 * d3;
+      }
+    }
+  }
+  float *x0 = dx;
+  float *x1 = x0 + g->dx_c;
+  float *x2 = x1 + g->dx_c;
+  float *x3 = x2 + g->dx_c;
+  x0[0] = a00, x0[sw] = a01, x0[2 * sw] = a02, x0[3 * sw] = a03;
+  x1[0] = a10, x1[sw] = a11, x1[2 * sw] = a12, x1[3 * sw] = a13;
+  x2[0] = a20, x2[sw] = a21, x2[2 * sw] = a22, x2[3 * sw] = a23;
+  x3[0] = a30, x3[sw] = a31, x3[2 * sw] = a32, x3[3 * sw] = a33;
+}
+
+/* Four input channels x one column. */
+static void gx_4x1(const gx_geom *g, const gx_taps *t, float *dx)
+{
+  const ptrdiff_t wc = g->w_c;
+  const float *dym = t->dy;
+  const float *wm = t->w;
+  float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+  for (int32_t m = 0; m < g->mpg; ++m, dym += g->dy_m, wm += g->w_m) {
+    const float *dr = dym;
+    const float *wr = wm;
+    for (int32_t i = 0; i < t->nkh; ++i, dr += t->dy_kh, wr += t->w_kh) {
+      const float *dp = dr;
+      const float *wp = wr;
+      for (int32_t j = 0; j < t->nkw; ++j, dp += t->dy_kw, wp += t->w_kw) {
+        const float d = *dp;
+        a0 += wp[0] * d;
+        a1 += wp[wc] * d;
+        a2 += wp[2 * wc] * d;
+        a3 += wp[3 * wc] * d;
+      }
+    }
+  }
+  dx[0] = a0;
+  dx[g->dx_c] = a1;
+  dx[2 * g->dx_c] = a2;
+  dx[3 * g->dx_c] = a3;
+}
+
+/* One input channel x four columns (depthwise and other small groups). */
+static void gx_1x4(const gx_geom *g, const gx_taps *t, float *dx)
+{
+  const ptrdiff_t sw = g->dx_sw;
+  const float *dym = t->dy;
+  const float *wm = t->w;
+  float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+  for (int32_t m = 0; m < g->mpg; ++m, dym += g->dy_m, wm += g->w_m) {
+    const float *dr = dym;
+    const float *wr = wm;
+    for (int32_t i = 0; i < t->nkh; ++i, dr += t->dy_kh, wr += t->w_kh) {
+      const float *dp = dr;
+      const float *wp = wr;
+      for (int32_t j = 0; j < t->nkw; ++j, dp += t->dy_kw, wp += t->w_kw) {
+        const float u = *wp;
+        a0 += u * dp[0];
+        a1 += u * dp[1];
+        a2 += u * dp[2];
+        a3 += u * dp[3];
+      }
+    }
+  }
+  dx[0] = a0;
+  dx[sw] = a1;
+  dx[2 * sw] = a2;
+  dx[3 * sw] = a3;
+}
+
+/* One input channel x one column. */
+static void gx_1x1(const gx_geom *g, const gx_taps *t, float *dx)
+{
+  const float *dym = t->dy;
+  const float *wm = t->w;
+  float a = 0.0f;
+  for (int32_t m = 0; m < g->mpg; ++m, dym += g->dy_m, wm += g->w_m) {
+    const float *dr = dym;
+    const float *wr = wm;
+    for (int32_t i = 0; i < t->nkh; ++i, dr += t->dy_kh, wr += t->w_kh) {
+      const float *dp = dr;
+      const float *wp = wr;
+      for (int32_t j = 0; j < t->nkw; ++j, dp += t->dy_kw, wp += t->w_kw) {
+        a += *wp * *dp;
+      }
+    }
+  }
+  *dx = a;
+}
+
+/* Row h of `lanes` (4 or 1) consecutive input channels of one group and batch item: dyg is the
+ * group's first dy plane, wc the weights w[first m of group][first lane], dxr lane 0's row.
+ * Columns go by residue class modulo the stride; a class's interior columns share its full tap
+ * set and go four at a time (the last block moved back to end at the interior's end). */
+static void gx_row(const odlc_conv2d_params *p, const gx_geom *g, int32_t lanes, int32_t h,
+                   const float *dyg, const float *wc, float *dxr)
+{
+  axis_taps rt;
+  axis_taps ct;
+  gx_taps t;
+  axis_taps_at(h, p->pad_top, p->sh, p->dh, p->kh, p->oh, &rt);
+  if (rt.nk == 0) { /* no kernel row reads this input row */
+    for (int32_t l = 0; l < lanes; ++l) {
+      fill(dxr + l * g->dx_c, p->w, 0.0f);
+    }
+    return;
+  }
+  t.nkh = rt.nk;
+  t.dy_kh = -(ptrdiff_t)rt.os * p->ow;
+  t.w_kh = (ptrdiff_t)rt.ks * p->kw;
+  dyg += (ptrdiff_t)rt.o0 * p->ow;
+  wc += rt.k0 * p->kw;
+  for (int32_t r = 0; r < p->sw && r < p->w; ++r) {
+    const int32_t ncols = (p->w - r + p->sw - 1) / p->sw;
+    int32_t lo;
+    int32_t hi;
+    interior_cols(r, p->pad_left, p->sw, p->dw, p->kw, p->w, p->ow, &lo, &hi);
+    for (int32_t j = 0; j < ncols;) {
+      const int32_t block = hi - lo >= 4 && j >= lo && j < hi;
+      const int32_t jb = block && j + 4 > hi ? hi - 4 : j;
+      const int32_t iw = r + jb * p->sw;
+      axis_taps_at(iw, p->pad_left, p->sw, p->dw, p->kw, p->ow, &ct);
+      t.dy = dyg + ct.o0;
+      t.w = wc + ct.k0;
+      t.nkw = ct.nk;
+      t.dy_kw = -ct.os;
+      t.w_kw = ct.ks;
+      if (block) {
+        (lanes == 4 ? gx_4x4 : gx_1x4)(g, &t, dxr + iw);
+        j = jb + 4;
+      } else {
+        (lanes == 4 ? gx_4x1 : gx_1x1)(g, &t, dxr + iw);
+        ++j;
+      }
+    }
+  }
+}
+
+void odlc_conv2d_backward_input_f32(const odlc_conv2d_params *p, const float *dy, const float *w,
+                                    float *dx)
+{
+  const int32_t cpg = p->c / p->group;
+  const int32_t mpg = p->m / p->group;
+  const ptrdiff_t plane = (ptrdiff_t)p->h * p->w;
+  const int32_t lanes = cpg >= 4 ? 4 : 1; /* input channels per block */
+  gx_geom g;
+  if (p->n <= 0 || p->c <= 0) {
+    return;
+  }
+  if (p->m <= 0 || p->oh <= 0 || p->ow <= 0) { /* no output reads the input */
+    fill(dx, (ptrdiff_t)p->n * p->c * plane, 0.0f);
+    return;
+  }
+  if (p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pad_top == 0 &&
+      p->pad_left == 0 && p->oh <= p->h && p->ow == p->w) {
+    bwd_input_pointwise(p, dy, w, dx);
+    return;
+  }
+  g.mpg = mpg;
+  g.dy_m = (ptrdiff_t)p->oh * p->ow;
+  g.w_c = (ptrdiff_t)p->kh * p->kw;
+  g.w_m = cpg * g.w_c;
+  g.dx_c = plane;
+  g.dx_sw = p->sw;
+  for (int32_t n = 0; n < p->n; ++n) {
+    for (int32_t gi = 0; gi < p->group; ++gi) {
+      const float *dyg = dy + ((ptrdiff_t)n * p->m + (ptrdiff_t)gi * mpg) * g.dy_m;
+      for (int32_t c = 0; c < cpg; c += lanes) {
+        const int32_t cb = lanes == 4 ? block_start(c, cpg) : c;
+        const float *wc = w + ((ptrdiff_t)gi * mpg * cpg + cb) * g.w_c;
+        float *dxc = dx + ((ptrdiff_t)n * p->c + (ptrdiff_t)gi * cpg + cb) * plane;
+        for (int32_t h = 0; h < p->h; ++h) {
+          gx_row(p, &g, lanes, h, dyg, wc, dxc + (ptrdiff_t)h * p->w);
+        }
+      }
+    }
+  }
+}
+
+/* ---- Weight gradient -------------------------------------------------------------------- */
+
+/* Outputs o in [*lo, *hi) with 0 <= o * s + off < size and o < n. */
+static void out_range(int32_t off, int32_t s, int32_t size, int32_t n, int32_t *lo, int32_t *hi)
+{
+  const int32_t a = off < 0 ? (-off + s - 1) / s : 0;
+  int32_t b = size - off <= 0 ? 0 : (size - off + s - 1) / s;
+  b = b < n ? b : n;
+  *lo = a;
+  *hi = b > a ? b : a;
+}
+
+/* The outputs whose window has tap (kh, kw) inside the input, within one dy / x plane: `rows`
+ * rows of `cols`, starting at dy_off / x_off. Rows that are contiguous in both planes (pointwise
+ * convolutions) are merged into one. */
+typedef struct {
+  int32_t rows, cols;
+  ptrdiff_t dy_off, x_off;
+  ptrdiff_t dy_next, x_next; /* from the end of a row to the start of the next */
+} tap_rect;
+
+static void tap_rect_init(const odlc_conv2d_params *p, int32_t kh, int32_t kw, tap_rect *r)
+{
+  int32_t oh0;
+  int32_t oh1;
+  int32_t ow0;
+  int32_t ow1;
+  out_range(kh * p->dh - p->pad_top, p->sh, p->h, p->oh, &oh0, &oh1);
+  out_range(kw * p->dw - p->pad_left, p->sw, p->w, p->ow, &ow0, &ow1);
+  r->rows = ow1 > ow0 ? oh1 - oh0 : 0;
+  r->cols = ow1 - ow0;
+  r->dy_off = (ptrdiff_t)oh0 * p->ow + ow0;
+  r->x_off = (ptrdiff_t)(oh0 * p->sh + kh * p->dh - p->pad_top) * p->w + ow0 * p->sw +
+             kw * p->dw - p->pad_left;
+  if (r->cols == p->ow && (ptrdiff_t)p->sh * p->w == (ptrdiff_t)p->sw * p->ow) {
+    r->cols *= r->rows;
+    r->rows = r->rows > 0 ? 1 : 0;
+  }
+  r->dy_next = p->ow - r->cols;
+  r->x_next = (ptrdiff_t)p->sh * p->w - (ptrdiff_t)r->cols * p->sw;
+}
+
+/* sum over the rectangle of a[pos] * b[pos] (a steps 1, b steps bs), four partial sums. */
+static float rect_dot(const float *a, const float *b, ptrdiff_t bs, const tap_rect *r)
+{
+  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+  for (int32_t i = 0; i < r->rows; ++i, a += r->dy_next, b += r->x_next) {
+    int32_t t = 0;
+    for (; t + 4 <= r->cols; t += 4, a += 4, b += 4 * bs) {
+      s0 += a[0] * b[0];
+      s1 += a[1] * b[bs];
+      s2 += a[2] * b[2 * bs];
+      s3 += a[3] * b[3 * bs];
+    }
+    for (; t < r->cols; ++t, ++a, b += bs) {
+      s0 += *a * *b;
+    }
+  }
+  return (s0 + s1) + (s2 + s3);
+}
+
+/* Blocks of 4 output x 4 input channels of a group (cpg, mpg >= 4), one tap at a time: the
+ * dy planes of the four output channels against the x planes of the four input channels, over
+ * the tap's rectangle, summed over the batch. Blocks at the end of a group move back; their
+ * repeated lanes are not updated twice. */
+static void bwd_weight_blocked(const odlc_conv2d_params *p, const odlc_sgd_params *s,
+                               const float *x, const float *dy, float *w, float *vw)
+{
+  const int32_t cpg = p->c / p->group;
+  const int32_t mpg = p->m / p->group;
+  const ptrdiff_t taps = (ptrdiff_t)p->kh * p->kw;
+  const ptrdiff_t x_plane = (ptrdiff_t)p->h * p->w;
+  const ptrdiff_t dy_plane = (ptrdiff_t)p->oh * p->ow;
+  lanes4 q;
+  tap_rect r;
+  float acc[16];
+  q.a_step = 1;
+  q.b_step = p->sw;
+  for (int32_t m = 0; m < p->m; m += 4) {
+    const int32_t gi = m / mpg;
+    const int32_t mb = gi * mpg + block_start(m - gi * mpg, mpg); /* first output channel */
+    m = m + 4 > (gi + 1) * mpg ? (gi + 1) * mpg - 4 : m; /* next block starts at a group */
+    for (int32_t c = 0; c < cpg; c += 4) {
+      const int32_t cb = block_start(c, cpg);
+      for (int32_t k = 0; k < taps; ++k) {
+        tap_rect_init(p, (int32_t)(k / p->kw), (int32_t)(k % p->kw), &r);
+        q.rows = r.rows;
+        q.cols = r.cols;
+        q.a_next = r.dy_next;
+        q.b_next = r.x_next;
+        for (int32_t i = 0; i < 16; ++i) {
+          acc[i] = 0.0f;
+        }
+        for (int32_t n = 0; n < p->n; ++n) {
+          const float *dyn = dy + ((ptrdiff_t)n * p->m + mb) * dy_plane + r.dy_off;
+          const float *xn =
+              x + ((ptrdiff_t)n * p->c + (ptrdiff_t)gi * cpg + cb) * x_plane + r.x_off;
+          for (int32_t i = 0; i < 4; ++i) {
+            q.a[i] = dyn + i * dy_plane;
+            q.b[i] = xn + i * x_plane;
+          }
+          dot4x4(&q, acc);
+        }
+        for (int32_t i = 0; i < 16; ++i) {
+          const int32_t mi = mb + i / 4;
+          const int32_t ci = cb + i % 4;
+          const ptrdiff_t at = ((ptrdiff_t)mi * cpg + ci) * taps + k;
+          if (mi >= m && ci >= c) { /* not updated by an earlier, overlapping block */
+            sgd_update(s, w + at, vw ? vw + at : NULL, acc[i]);
+          }
+        }
+      }
+    }
+  }
+}

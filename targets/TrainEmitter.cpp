@@ -1,0 +1,183 @@
+#include "targets/TrainEmitter.h"
+
+#include "Diagnostics.h"
+#include "targets/RuntimeSources.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+
+namespace odlc {
+
+namespace {
+
+std::string upper(std::string text) {
+  for (char &c : text)
+    c = char(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
+bool trains(const Graph &g) { return g.findFunction("train") > 0; }
+
+struct TrainFacts {
+  int64_t batch, replayPerBatch, latentSize, classes, capacity, bits, epochs, classWeighted;
+  int64_t inputSize, trainableParams;
+  TensorId latent;
+};
+
+TrainFacts factsOf(const Graph &g) {
+  TrainFacts f{};
+  const Function &train = g.functions[size_t(g.findFunction("train") - 1)];
+  f.latent = train.inputs[0];
+  f.batch = g.attrs.getInt("train.batch");
+  f.replayPerBatch = g.attrs.getInt("train.replay_per_batch");
+  f.latentSize = g.tensor(f.latent).elements() / f.batch;
+  const Shape &out = g.tensor(g.outputs[0]).shape;
+  f.classes = out.empty() ? 1 : out.back();
+  f.capacity = g.attrs.getInt("train.replay_samples");
+  f.bits = g.attrs.getInt("train.replay_bits");
+  f.epochs = g.attrs.getInt("train.epochs");
+  f.classWeighted = g.attrs.getInt("train.class_weighted");
+  for (TensorId in : g.inputs)
+    f.inputSize += g.tensor(in).elements();
+  for (const Tensor &t : g.tensors)
+    if (isTrainable(t))
+      f.trainableParams += t.elements();
+  return f;
+}
+
+std::string ramArrays(const Graph &g, const Symbols &s) {
+  std::string text = "/* Trainable weights (copied from flash by init) and optimizer state. */\n";
+  for (const auto &[id, symbol] : s.ram())
+    text += fmt::format("static float {}[{}]; /* \"{}\" */\n", symbol, g.tensor(id).elements(),
+                        g.tensor(id).name);
+  return text + "\n";
+}
+
+std::string initStatements(const Symbols &s, const std::string &n) {
+  std::string text;
+  for (const auto &[id, symbol] : s.ram()) {
+    auto flash = s.weights().find(id);
+    if (flash != s.weights().end())
+      text += fmt::format("  memcpy({0}, {1}, sizeof {0});\n", symbol, flash->second);
+    else
+      text += fmt::format("  memset({0}, 0, sizeof {0});\n", symbol);
+  }
+  return text + fmt::format("  odlc_replay_reset(&{0}_replay, 0x6f646c63u);\n"
+                            "  {0}_loss_value = 0.0f;\n",
+                            n);
+}
+
+std::string replayState(const Graph &g, const Symbols &s, const TrainFacts &f,
+                        const std::string &n) {
+  int64_t slots = std::max<int64_t>(1, f.capacity), values = slots * f.latentSize;
+  std::string text = fmt::format("/* Replay buffer: {} latents of {} floats, stored as {}. */\n",
+                                 f.capacity, f.latentSize, f.bits == 8 ? "uint8" : "float");
+  if (f.bits == 8)
+    text += fmt::format("static uint8_t {0}_replay_q[{1}];\nstatic float {0}_replay_scale[{2}];\n"
+                        "static float {0}_replay_offset[{2}];\n",
+                        n, values, slots);
+  else
+    text += fmt::format("static float {0}_replay_data[{1}];\n", n, values);
+  text += fmt::format(
+      "static int32_t {0}_replay_labels[{1}];\nstatic int32_t {0}_replay_stored[{2}];\n"
+      "static int32_t {0}_replay_seen[{2}];\n",
+      n, slots, f.classes);
+  text += fmt::format(
+      "static odlc_replay {0}_replay = {{{1}, {2}, {3}, {4}, {5}, {6}, {7}, {0}_replay_labels, "
+      "{0}_replay_stored, {0}_replay_seen, 0, 1u}};\n\n",
+      n, f.capacity, f.latentSize, f.classes, f.bits == 8 ? "NULL" : n + "_replay_data",
+      f.bits == 8 ? n + "_replay_q" : "NULL", f.bits == 8 ? n + "_replay_scale" : "NULL",
+      f.bits == 8 ? n + "_replay_offset" : "NULL");
+  text += fmt::format("/* The batch model_learn and model_train_step build. */\n"
+                      "static int32_t {0}_batch_labels[{1}];\nstatic float {0}_class_weight[{2}];\n"
+                      "static int32_t {0}_class_count[{2}];\nstatic float {0}_loss_value;\n\n",
+                      n, f.batch, f.classes);
+  (void)g;
+  (void)s;
+  return text;
+}
+
+std::string learner(const Symbols &s, const TrainFacts &f, const std::string &n) {
+  return fmt::format(
+      "static const odlc_learner {0}_learner = {{{1}, {2}, {3}, {4}, {5}, {6}, {0}_prefix, "
+      "{0}_train_batch, {7}, {0}_batch_labels, {0}_class_weight, {0}_class_count, "
+      "&{0}_replay}};\n\n",
+      n, f.batch, f.replayPerBatch, f.inputSize, f.latentSize, f.classes, f.classWeighted,
+      s.ref(f.latent));
+}
+
+std::string api(const TrainFacts &f, const std::string &n) {
+  return fmt::format(
+      "int {0}_train_step(const float *inputs, const int32_t *labels, int n) {{\n"
+      "  return odlc_train_step(&{0}_learner, inputs, labels, n, &{0}_loss_value);\n}}\n\n"
+      "int {0}_learn(const float *inputs, const int32_t *labels, int n, int epochs) {{\n"
+      "  return odlc_learn(&{0}_learner, inputs, labels, n, epochs == 0 ? {1} : epochs,\n"
+      "                    &{0}_loss_value);\n}}\n\n"
+      "int {0}_remember(const float *inputs, const int32_t *labels, int n) {{\n"
+      "  return odlc_remember(&{0}_learner, inputs, labels, n);\n}}\n\n"
+      "int {0}_replay_count(void) {{ return (int){0}_replay.count; }}\n\n"
+      "float {0}_last_loss(void) {{ return {0}_loss_value; }}\n",
+      n, f.epochs);
+}
+
+} // namespace
+
+TrainCode emitTrainCode(const Graph &g, const Symbols &s, const EmitOptions &o,
+                        std::set<std::string> &runtimeFiles) {
+  TrainCode code;
+  if (!trains(g))
+    return code;
+  const std::string &n = o.name;
+  TrainFacts f = factsOf(g);
+  FunctionCode prefix = emitFunctionBody(g, s, g.findFunction("prefix"), runtimeFiles);
+  FunctionCode train = emitFunctionBody(g, s, g.findFunction("train"), runtimeFiles);
+  for (const std::string &file : runtimeFileNames())
+    if (file.rfind("odlc_train", 0) == 0 || file.rfind("odlc_learn", 0) == 0)
+      runtimeFiles.insert(file);
+  code.includes = "#include \"odlc_learn.h\"\n#include \"odlc_train.h\"\n";
+  code.state = ramArrays(g, s) + replayState(g, s, f, n);
+  code.declarations = prefix.declarations + train.declarations;
+  code.init = initStatements(s, n);
+  code.functions =
+      fmt::format("\n/* The frozen layers up to the cut: one sample to its latent. */\n"
+                  "static void {0}_prefix(const float *input, float *output) {{\n{1}}}\n\n"
+                  "/* One SGD step of the tail on the latent batch in the arena; rows n.. are\n"
+                  " * ignored. Returns the loss. */\n"
+                  "static float {0}_train_batch(const int32_t *labels, int32_t n,\n"
+                  "                             const float *class_weight) {{\n"
+                  "  float loss = 0.0f;\n  float *output = &loss;\n{2}  return loss;\n}}\n\n",
+                  n, prefix.body, train.body);
+  code.functions += learner(s, f, n) + api(f, n);
+  return code;
+}
+
+std::string trainHeader(const Graph &g, const EmitOptions &o) {
+  if (!trains(g))
+    return "";
+  TrainFacts f = factsOf(g);
+  std::string N = upper(o.name), n = o.name;
+  std::string text = fmt::format(
+      "/* On-device learning (latent replay from \"{1}\").\n"
+      " * Return codes: 0, or -1 NULL pointer, -2 n (or epochs) out of range, -3 label out\n"
+      " * of range, -4 NaN or infinite input; on an error nothing changes. */\n"
+      "#define {0}_BATCH {2}\n#define {0}_LATENT_SIZE {3}\n#define {0}_REPLAY_CAPACITY {4}\n"
+      "#define {0}_TRAINABLE_PARAMS {5}\n\n",
+      N, g.attrs.getString("train.cut"), f.batch, f.latentSize, f.capacity, f.trainableParams);
+  text += fmt::format(
+      "/* One plain SGD step on n samples (1 <= n <= {0}_BATCH): mean softmax cross-entropy,\n"
+      " * gradients for the trainable tail only, w -= lr * grad. No replay. */\n"
+      "int {1}_train_step(const float *inputs, const int32_t *labels, int n);\n\n"
+      "/* One continual-learning experience on n new samples: `epochs` passes (0: the compiled\n"
+      " * default, {2}) of shuffled minibatches mixing new samples and replayed latents, then\n"
+      " * the replay buffer takes the new samples (class-balanced reservoir). */\n"
+      "int {1}_learn(const float *inputs, const int32_t *labels, int n, int epochs);\n\n"
+      "/* Offers n samples to the replay buffer without training. */\n"
+      "int {1}_remember(const float *inputs, const int32_t *labels, int n);\n\n"
+      "/* Latents in the replay buffer, and the loss of the last training step. */\n"
+      "int {1}_replay_count(void);\nfloat {1}_last_loss(void);\n\n",
+      N, n, f.epochs);
+  return text;
+}
+
+} // namespace odlc
