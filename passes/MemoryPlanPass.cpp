@@ -6,6 +6,7 @@
 #include "Pass.h"
 #include "Storage.h"
 #include "solvers/BufferPlanner.h"
+#include "targets/StaticMemory.h"
 #include "targets/TargetInfo.h"
 
 #include <fmt/format.h>
@@ -76,21 +77,32 @@ public:
       g.tensor(TensorId(b.id)).attrs.set("offset", b.offset);
     g.attrs.set("arena_bytes", plan.arenaBytes);
     g.attrs.set("lower_bound_bytes", plan.lowerBound);
-    return checkBudget(g, context, plan.arenaBytes);
+    int64_t statics = 0;
+    for (const StaticBuffer &b : staticRamBuffers(g))
+      statics += b.bytes;
+    if (statics > 0)
+      g.attrs.set("static_ram_bytes", statics);
+    return checkBudget(context, plan.arenaBytes, statics);
   }
 
 private:
-  PassResult checkBudget(Graph &g, PassContext &context, int64_t arena) {
-    (void)g;
+  PassResult checkBudget(PassContext &context, int64_t arena, int64_t statics) {
     int64_t budget = context.ramBudget;
     if (budget <= 0 && context.target)
       budget = context.target->ramBytes();
-    if (budget <= 0 || arena <= budget)
+    if (budget <= 0 || arena + statics <= budget)
       return PassResult::Changed;
-    context.failure = fmt::format(
-        "the activation arena needs {} bytes but the RAM budget is {} bytes; raise --ram or "
-        "use a target with more RAM",
-        arena, budget);
+    if (statics == 0)
+      context.failure = fmt::format(
+          "the activation arena needs {} bytes but the RAM budget is {} bytes; raise --ram or "
+          "use a target with more RAM",
+          arena, budget);
+    else
+      context.failure = fmt::format(
+          "training needs {} bytes of RAM ({} arena + {} trainable weights, replay buffer and "
+          "state) but the RAM budget is {} bytes; raise --ram, choose a later --train-from cut, "
+          "or shrink --batch / --replay-samples / use --replay-bits 8",
+          arena + statics, arena, statics, budget);
     return PassResult::Failed;
   }
 };

@@ -502,14 +502,14 @@ static float rect_dot(const float *a, const float *b, ptrdiff_t bs, const tap_re
 
 /* Blocks of 4 output x 4 input channels of a group (cpg, mpg >= 4), one tap at a time: the
  * dy planes of the four output channels against the x planes of the four input channels, over
- * the tap's rectangle, summed over the batch. Blocks at the end of a group move back; their
- * repeated lanes are not updated twice. */
+ * the tap's rectangle, summed over the batch. A block at the end of a group is moved back; the
+ * lanes it repeats are not updated again. */
 static void bwd_weight_blocked(const odlc_conv2d_params *p, const odlc_sgd_params *s,
                                const float *x, const float *dy, float *w, float *vw)
 {
   const int32_t cpg = p->c / p->group;
   const int32_t mpg = p->m / p->group;
-  const ptrdiff_t taps = (ptrdiff_t)p->kh * p->kw;
+  const int32_t taps = p->kh * p->kw;
   const ptrdiff_t x_plane = (ptrdiff_t)p->h * p->w;
   const ptrdiff_t dy_plane = (ptrdiff_t)p->oh * p->ow;
   lanes4 q;
@@ -517,40 +517,107 @@ static void bwd_weight_blocked(const odlc_conv2d_params *p, const odlc_sgd_param
   float acc[16];
   q.a_step = 1;
   q.b_step = p->sw;
-  for (int32_t m = 0; m < p->m; m += 4) {
-    const int32_t gi = m / mpg;
-    const int32_t mb = gi * mpg + block_start(m - gi * mpg, mpg); /* first output channel */
-    m = m + 4 > (gi + 1) * mpg ? (gi + 1) * mpg - 4 : m; /* next block starts at a group */
-    for (int32_t c = 0; c < cpg; c += 4) {
-      const int32_t cb = block_start(c, cpg);
-      for (int32_t k = 0; k < taps; ++k) {
-        tap_rect_init(p, (int32_t)(k / p->kw), (int32_t)(k % p->kw), &r);
-        q.rows = r.rows;
-        q.cols = r.cols;
-        q.a_next = r.dy_next;
-        q.b_next = r.x_next;
-        for (int32_t i = 0; i < 16; ++i) {
-          acc[i] = 0.0f;
-        }
-        for (int32_t n = 0; n < p->n; ++n) {
-          const float *dyn = dy + ((ptrdiff_t)n * p->m + mb) * dy_plane + r.dy_off;
-          const float *xn =
-              x + ((ptrdiff_t)n * p->c + (ptrdiff_t)gi * cpg + cb) * x_plane + r.x_off;
-          for (int32_t i = 0; i < 4; ++i) {
-            q.a[i] = dyn + i * dy_plane;
-            q.b[i] = xn + i * x_plane;
+  for (int32_t gi = 0; gi < p->group; ++gi) {
+    for (int32_t m = 0; m < mpg; m += 4) {
+      const int32_t mb = gi * mpg + block_start(m, mpg); /* first output channel */
+      for (int32_t c = 0; c < cpg; c += 4) {
+        const int32_t cb = block_start(c, cpg);
+        const float *xg = x + ((ptrdiff_t)gi * cpg + cb) * x_plane;
+        for (int32_t k = 0; k < taps; ++k) {
+          tap_rect_init(p, k / p->kw, k % p->kw, &r);
+          q.rows = r.rows;
+          q.cols = r.cols;
+          q.a_next = r.dy_next;
+          q.b_next = r.x_next;
+          for (int32_t i = 0; i < 16; ++i) {
+            acc[i] = 0.0f;
           }
-          dot4x4(&q, acc);
-        }
-        for (int32_t i = 0; i < 16; ++i) {
-          const int32_t mi = mb + i / 4;
-          const int32_t ci = cb + i % 4;
-          const ptrdiff_t at = ((ptrdiff_t)mi * cpg + ci) * taps + k;
-          if (mi >= m && ci >= c) { /* not updated by an earlier, overlapping block */
-            sgd_update(s, w + at, vw ? vw + at : NULL, acc[i]);
+          for (int32_t n = 0; n < p->n; ++n) {
+            const float *dyn = dy + ((ptrdiff_t)n * p->m + mb) * dy_plane + r.dy_off;
+            const float *xn = xg + (ptrdiff_t)n * p->c * x_plane + r.x_off;
+            for (int32_t i = 0; i < 4; ++i) {
+              q.a[i] = dyn + i * dy_plane;
+              q.b[i] = xn + i * x_plane;
+            }
+            dot4x4(&q, acc);
+          }
+          for (int32_t i = 0; i < 16; ++i) {
+            const int32_t mi = mb + i / 4;
+            const int32_t ci = cb + i % 4;
+            const ptrdiff_t at = ((ptrdiff_t)mi * cpg + ci) * taps + k;
+            if (mi - gi * mpg >= m && ci >= c) {
+              sgd_update(s, w + at, vw ? vw + at : NULL, acc[i]);
+            }
           }
         }
       }
     }
+  }
+}
+
+/* Every weight on its own (groups with fewer than four input or output channels, e.g.
+ * depthwise): the tap's rectangle of its dy plane against its x plane, summed over the batch. */
+static void bwd_weight_single(const odlc_conv2d_params *p, const odlc_sgd_params *s,
+                              const float *x, const float *dy, float *w, float *vw)
+{
+  const int32_t cpg = p->c / p->group;
+  const int32_t mpg = p->m / p->group;
+  const int32_t taps = p->kh * p->kw;
+  const ptrdiff_t x_plane = (ptrdiff_t)p->h * p->w;
+  const ptrdiff_t dy_plane = (ptrdiff_t)p->oh * p->ow;
+  tap_rect r;
+  for (int32_t m = 0; m < p->m; ++m) {
+    for (int32_t c = 0; c < cpg; ++c) {
+      const float *xc = x + ((ptrdiff_t)(m / mpg) * cpg + c) * x_plane;
+      for (int32_t k = 0; k < taps; ++k, ++w) {
+        float g = 0.0f;
+        tap_rect_init(p, k / p->kw, k % p->kw, &r);
+        for (int32_t n = 0; n < p->n; ++n) {
+          g += rect_dot(dy + ((ptrdiff_t)n * p->m + m) * dy_plane + r.dy_off,
+                        xc + (ptrdiff_t)n * p->c * x_plane + r.x_off, p->sw, &r);
+        }
+        sgd_update(s, w, vw, g);
+        vw = vw ? vw + 1 : NULL;
+      }
+    }
+  }
+}
+
+/* Sum of the n floats at x, four partial sums. */
+static float plane_sum(const float *x, ptrdiff_t n)
+{
+  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+  ptrdiff_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += x[i];
+    s1 += x[i + 1];
+    s2 += x[i + 2];
+    s3 += x[i + 3];
+  }
+  for (; i < n; ++i) {
+    s0 += x[i];
+  }
+  return (s0 + s1) + (s2 + s3);
+}
+
+void odlc_conv2d_backward_weight_sgd_f32(const odlc_conv2d_params *p, const odlc_sgd_params *s,
+                                         const float *x, const float *dy, float *w, float *b,
+                                         float *vw, float *vb)
+{
+  const ptrdiff_t dy_plane = (ptrdiff_t)p->oh * p->ow;
+  if (p->c / p->group >= 4 && p->m / p->group >= 4) {
+    bwd_weight_blocked(p, s, x, dy, w, vw);
+  } else {
+    bwd_weight_single(p, s, x, dy, w, vw);
+  }
+  if (b == NULL) {
+    return;
+  }
+  for (int32_t m = 0; m < p->m; ++m) {
+    float g = 0.0f;
+    for (int32_t n = 0; n < p->n; ++n) {
+      g += plane_sum(dy + ((ptrdiff_t)n * p->m + m) * dy_plane, dy_plane);
+    }
+    sgd_update(s, b + m, vb ? vb + m : NULL, g);
   }
 }

@@ -1,5 +1,6 @@
 #include "targets/PlanReport.h"
 
+#include "targets/StaticMemory.h"
 #include "targets/TargetInfo.h"
 
 #include <fmt/format.h>
@@ -28,8 +29,9 @@ std::string bar(int64_t used, int64_t budget) {
 std::string markdown(const PlanSummary &p) {
   std::string md = fmt::format("# Memory plan ({})\n\n", p.target);
   md += "| memory | used | budget | use |\n|---|---:|---:|---|\n";
-  md += fmt::format("| RAM (arena) | {} | {} | {} |\n", kib(p.arenaBytes),
-                    p.ramBudget ? kib(p.ramBudget) : "-", bar(p.arenaBytes, p.ramBudget));
+  int64_t ram = p.arenaBytes + p.staticRamBytes;
+  md += fmt::format("| RAM (arena + static) | {} | {} | {} |\n", kib(ram),
+                    p.ramBudget ? kib(p.ramBudget) : "-", bar(ram, p.ramBudget));
   md += fmt::format("| flash (weights) | {} | {} | {} |\n\n", kib(p.weightBytes),
                     p.flashBudget ? kib(p.flashBudget) : "-", bar(p.weightBytes, p.flashBudget));
   md += fmt::format("Arena {} bytes; lower bound for this schedule {} bytes ({:.1f} % over).\n\n",
@@ -92,18 +94,32 @@ PlanSummary summarizePlan(const Graph &g, const TargetInfo &target, int64_t ramB
   p.arenaBytes = g.attrs.getInt("arena_bytes", 0);
   p.lowerBoundBytes = g.attrs.getInt("lower_bound_bytes", 0);
   p.steps = int64_t(g.nodes.size());
+  int64_t end = std::max<int64_t>(0, p.steps - 1);
   for (const Tensor &t : g.tensors) {
     if (t.attrs.getString("mem", "") != "arena")
       continue;
-    p.buffers.push_back({t.name, "activation", "ram", t.attrs.getInt("offset"), t.bytes(),
+    std::string kind = t.attrs.getString("role", "") == "gradient" ? "gradient" : "activation";
+    p.buffers.push_back({t.name, kind, "ram", t.attrs.getInt("offset"), t.bytes(),
                          t.attrs.getInt("first"), t.attrs.getInt("last")});
   }
+  // Static RAM sits after the arena and lives for the whole program.
+  int64_t ramOffset = p.arenaBytes;
+  for (const StaticBuffer &b : staticRamBuffers(g)) {
+    p.buffers.push_back({b.name, b.kind, b.level, ramOffset, b.bytes, 0, end});
+    ramOffset += b.bytes;
+    p.staticRamBytes += b.bytes;
+    if (b.kind == "replay")
+      p.replayRamBytes += b.bytes;
+  }
+  p.cut = g.attrs.getString("train.cut", "");
+  for (const Tensor &t : g.tensors)
+    if (t.isConstant() && t.attrs.getInt("trainable", 0) != 0)
+      p.trainable.push_back(t.name);
   int64_t offset = 0;
   for (const Tensor &t : g.tensors) {
-    if (!t.isConstant())
+    if (!t.isConstant() || t.attrs.has("state"))
       continue;
-    p.buffers.push_back({t.name, "weight", "flash", offset, t.bytes(), 0,
-                         std::max<int64_t>(0, p.steps - 1)});
+    p.buffers.push_back({t.name, "weight", "flash", offset, t.bytes(), 0, end});
     offset += t.bytes();
   }
   p.weightBytes = offset;
@@ -117,12 +133,12 @@ std::string planJson(const PlanSummary &p) {
                  {"flash_bytes", nullableBytes(p.flashBudget)}};
   j["ram"] = {{"arena_bytes", p.arenaBytes},
               {"lower_bound_bytes", p.lowerBoundBytes},
-              {"replay_bytes", 0},
-              {"total_bytes", p.arenaBytes}};
+              {"replay_bytes", p.replayRamBytes},
+              {"total_bytes", p.arenaBytes + p.staticRamBytes}};
   j["flash"] = {{"weights_bytes", p.weightBytes}, {"replay_bytes", 0},
                 {"total_bytes", p.weightBytes}};
-  j["train"] = {{"cut", nullptr},
-                {"trainable", Json::array()},
+  j["train"] = {{"cut", p.cut.empty() ? Json(nullptr) : Json(p.cut)},
+                {"trainable", p.trainable},
                 {"sparse", Json::object()},
                 {"bits", Json::object()}};
   j["buffers"] = Json::array();

@@ -25,6 +25,10 @@ struct PlanSummary {
   int64_t ramBudget = 0, flashBudget = 0; ///< 0: unbounded (host)
   int64_t arenaBytes = 0, lowerBoundBytes = 0, weightBytes = 0;
   int64_t steps = 0;
+  int64_t staticRamBytes = 0; ///< trainable weights, state, replay buffer (outside the arena)
+  int64_t replayRamBytes = 0;
+  std::string cut;                    ///< "" when the model does not train
+  std::vector<std::string> trainable; ///< checkpoint order
   std::vector<PlanEntry> buffers;
 };
 

@@ -107,6 +107,24 @@ std::string learner(const Symbols &s, const TrainFacts &f, const std::string &n)
       s.ref(f.latent));
 }
 
+/// Copies between the trainable RAM weights and one flat array, in memory_plan.json order.
+std::string checkpoint(const Graph &g, const Symbols &s, const std::string &n) {
+  std::string save, load;
+  int64_t offset = 0;
+  for (const auto &[id, symbol] : s.ram()) {
+    if (!isTrainable(g.tensor(id)))
+      continue;
+    save += fmt::format("  memcpy(out + {}, {}, sizeof {});\n", offset, symbol, symbol);
+    load += fmt::format("  memcpy({}, in + {}, sizeof {});\n", symbol, offset, symbol);
+    offset += g.tensor(id).elements();
+  }
+  return fmt::format("int {0}_checkpoint(float *out) {{\n  if (out == NULL)\n    return -1;\n{1}"
+                     "  return 0;\n}}\n\n"
+                     "int {0}_restore(const float *in) {{\n  if (in == NULL)\n    return -1;\n"
+                     "  if (!odlc_all_finite_f32(in, {3}))\n    return -4;\n{2}  return 0;\n}}\n\n",
+                     n, save, load, offset);
+}
+
 std::string api(const TrainFacts &f, const std::string &n) {
   return fmt::format(
       "int {0}_train_step(const float *inputs, const int32_t *labels, int n) {{\n"
@@ -148,7 +166,7 @@ TrainCode emitTrainCode(const Graph &g, const Symbols &s, const EmitOptions &o,
                   "                             const float *class_weight) {{\n"
                   "  float loss = 0.0f;\n  float *output = &loss;\n{2}  return loss;\n}}\n\n",
                   n, prefix.body, train.body);
-  code.functions += learner(s, f, n) + api(f, n);
+  code.functions += learner(s, f, n) + checkpoint(g, s, n) + api(f, n);
   return code;
 }
 
@@ -172,6 +190,9 @@ std::string trainHeader(const Graph &g, const EmitOptions &o) {
       " * default, {2}) of shuffled minibatches mixing new samples and replayed latents, then\n"
       " * the replay buffer takes the new samples (class-balanced reservoir). */\n"
       "int {1}_learn(const float *inputs, const int32_t *labels, int n, int epochs);\n\n"
+      "/* Copies the {0}_TRAINABLE_PARAMS trained weights out of / into the model (the order of\n"
+      " * train.trainable in memory_plan.json), e.g. to keep what was learned across resets. */\n"
+      "int {1}_checkpoint(float *out);\nint {1}_restore(const float *in);\n\n"
       "/* Offers n samples to the replay buffer without training. */\n"
       "int {1}_remember(const float *inputs, const int32_t *labels, int n);\n\n"
       "/* Latents in the replay buffer, and the loss of the last training step. */\n"

@@ -1,6 +1,8 @@
 // The odlc command line: compile, targets, plan-buffers. Every error is one line on stderr
 // (`odlc: error: ...`) and exit code 1.
+#include "Cuts.h"
 #include "Diagnostics.h"
+#include "PassManager.h"
 #include "driver/Compile.h"
 #include "import/OnnxImporter.h"
 #include "solvers/BufferPlanner.h"
@@ -28,6 +30,58 @@ int runTargets() {
     fmt::print("{:<11} {:<44} {}\n", t.name, t.description,
                memories.empty() ? "unbounded" : memories);
   }
+  return 0;
+}
+
+/// Canonicalizes the model (the passes before replay-cut) and lists its latent-replay cuts.
+int runCuts(const std::string &model, int64_t batch, bool json,
+            const std::vector<std::string> &inputShapes) {
+  ImportOptions import;
+  for (const std::string &spec : inputShapes) {
+    auto [name, shape] = parseInputShape(spec);
+    import.inputShapes[name] = shape;
+  }
+  if (batch < 1 || batch > 4096)
+    fail("--batch {} is out of range; use 1 to 4096", batch);
+  Graph g = importOnnxFile(model, import);
+  PassContext context;
+  context.target = findTarget("host");
+  for (const std::string &name : passNames()) {
+    if (name == "replay-cut")
+      break;
+    runPass(*createPass(name), g, context);
+  }
+  std::vector<CutInfo> cuts = findCuts(g, batch);
+  if (json) {
+    std::string text = "[\n";
+    for (size_t i = 0; i < cuts.size(); ++i) {
+      const CutInfo &c = cuts[i];
+      text += fmt::format(
+          "  {{\"name\": \"{}\", \"latent_elements\": {}, \"latent_bytes_fp32\": {}, "
+          "\"latent_bytes_uint8\": {}, \"latent_bytes_1bit\": {}, \"trainable_params\": {}, "
+          "\"trainable_layers\": {}, \"forward_macs\": {}, \"backward_macs\": {}, "
+          "\"training_bytes_eq5\": {}}}{}\n",
+          c.name, c.latentElements, 4 * c.latentElements, c.latentElements,
+          (c.latentElements + 7) / 8, c.trainableParams, c.trainableLayers, c.forwardMacs,
+          c.backwardMacs, c.trainingBytes, i + 1 < cuts.size() ? "," : "");
+    }
+    fmt::print("{}]\n", text);
+    return 0;
+  }
+  fmt::print("{:>3}  {:<44} {:>9} {:>9} {:>8} {:>10} {:>7} {:>12} {:>12} {:>11}\n", "#", "cut",
+             "fp32 B", "uint8 B", "1-bit B", "params", "layers", "fwd MACs", "bwd MACs",
+             "eq5 bytes");
+  for (size_t i = 0; i < cuts.size(); ++i) {
+    const CutInfo &c = cuts[i];
+    std::string name = c.name.size() > 44 ? "..." + c.name.substr(c.name.size() - 41) : c.name;
+    fmt::print("{:>3}  {:<44} {:>9} {:>9} {:>8} {:>10} {:>7} {:>12} {:>12} {:>11}\n", i, name,
+               4 * c.latentElements, c.latentElements, (c.latentElements + 7) / 8,
+               c.trainableParams, c.trainableLayers, c.forwardMacs, c.backwardMacs,
+               c.trainingBytes);
+  }
+  fmt::print("per sample; eq5 bytes: seed 003 eq. 5 for a batch of {} (weights + their "
+             "gradients + kept activations, fp32)\n",
+             batch);
   return 0;
 }
 
@@ -130,6 +184,17 @@ int main(int argc, char **argv) {
 
   app.add_subcommand("targets", "list targets and their memories");
 
+  std::string cutsModel;
+  int64_t cutsBatch = 8;
+  bool cutsJson = false;
+  std::vector<std::string> cutsShapes;
+  CLI::App *cuts = app.add_subcommand("cuts", "list the valid latent-replay cuts and their costs");
+  cuts->add_option("model", cutsModel, "the ONNX model")->required();
+  cuts->add_option("--batch", cutsBatch, "batch for the training-memory column")
+      ->capture_default_str();
+  cuts->add_flag("--json", cutsJson, "print JSON");
+  cuts->add_option("--input-shape", cutsShapes, "static shape for a dynamic input");
+
   std::string csvIn, csvOut;
   CLI::App *plan = app.add_subcommand("plan-buffers", "run the memory planner on a CSV");
   plan->add_option("input", csvIn, "CSV with id,lower,upper,size")->required();
@@ -150,6 +215,8 @@ int main(int argc, char **argv) {
   try {
     if (app.got_subcommand("targets"))
       return runTargets();
+    if (app.got_subcommand("cuts"))
+      return runCuts(cutsModel, cutsBatch, cutsJson, cutsShapes);
     if (app.got_subcommand("plan-buffers"))
       return runPlanBuffers(csvIn, csvOut);
     return runCompile(options, inputShapes, ram, flash);

@@ -135,7 +135,7 @@ PlanResult planBuffers(std::vector<PlanBuffer>& buffers, const PlanOptions& opti
       active.push_back(int(i));
   for (PlanBuffer& b : buffers)
     b.offset = -1;
-  Problem p = planner::buildProblem(buffers, active);
+  Problem p = planner::buildProblem(buffers, active, int(active.size()) <= kMaxSearchBuffers);
   if (p.overflow)  // more bytes live at once than int64 offsets can address
     return result;
   Incumbent best;

@@ -49,17 +49,22 @@ std::vector<int> sortedOrder(int n, const Less& less) {
 
 bool greedyPlace(const Problem& p, const std::vector<int>& order, std::vector<int64_t>& offsets) {
   offsets.assign(p.n, -1);
+  const bool haveNeighbors = int(p.neighbors.size()) == p.n;
+  std::vector<int> placed;
   std::vector<Interval> used;
   for (int b : order) {
     used.clear();
-    for (int q : p.neighbors[b])
-      if (offsets[q] >= 0)
+    // Without neighbour lists, scan everything placed so far (O(n) memory).
+    const std::vector<int>& others = haveNeighbors ? p.neighbors[b] : placed;
+    for (int q : others)
+      if (offsets[q] >= 0 && p.lo[q] < p.hi[b] && p.lo[b] < p.hi[q])
         used.push_back({offsets[q], offsets[q] + p.size[q]});
     std::sort(used.begin(), used.end());
     int64_t offset = lowestFit(used, p.size[b], p.align[b]);
     if (offset < 0)
       return false;
     offsets[b] = offset;
+    placed.push_back(b);
   }
   return true;
 }

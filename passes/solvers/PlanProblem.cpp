@@ -47,7 +47,8 @@ void buildNeighbors(Problem& p) {
 
 }  // namespace
 
-Problem buildProblem(const std::vector<PlanBuffer>& buffers, const std::vector<int>& indices) {
+Problem buildProblem(const std::vector<PlanBuffer>& buffers, const std::vector<int>& indices,
+                     bool withNeighbors) {
   Problem p;
   p.n = int(indices.size());
   p.source = indices;
@@ -81,7 +82,8 @@ Problem buildProblem(const std::vector<PlanBuffer>& buffers, const std::vector<i
     p.minSize = 1;
   for (int64_t total : p.sectionTotal)
     p.bound = std::max(p.bound, total);
-  buildNeighbors(p);
+  if (withNeighbors)
+    buildNeighbors(p);
   return p;
 }
 

@@ -37,7 +37,7 @@ struct Problem {
   std::vector<int64_t> size, align;      ///< bytes, alignment
   std::vector<int64_t> width;            ///< live steps (upper - lower), saturated
   std::vector<std::vector<int>> sectionBuffers;  ///< buffers live in each section
-  std::vector<std::vector<int>> neighbors;       ///< time-overlapping buffers
+  std::vector<std::vector<int>> neighbors;       ///< time-overlapping buffers (may be empty)
   std::vector<int64_t> sectionTotal;     ///< sum of sizes per section (saturated)
   int64_t bound = 0;                     ///< max section total (saturated)
   int64_t minSize = 1;                   ///< smallest buffer size
@@ -46,8 +46,11 @@ struct Problem {
 };
 
 /// Builds the compressed problem from the buffers at `indices` of `buffers`.
-/// Preconditions: every selected buffer has size > 0 and lower < upper.
-Problem buildProblem(const std::vector<PlanBuffer>& buffers, const std::vector<int>& indices);
+/// Neighbour lists (O(n^2) memory in the worst case) are built only when
+/// `withNeighbors` is set. Precondition: every selected buffer has size > 0
+/// and lower < upper.
+Problem buildProblem(const std::vector<PlanBuffer>& buffers, const std::vector<int>& indices,
+                     bool withNeighbors = true);
 
 /// Arena (max offset + size) of a complete placement, saturated.
 int64_t arenaOf(const Problem& problem, const std::vector<int64_t>& offsets);

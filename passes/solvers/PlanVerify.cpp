@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <numeric>
 #include <string>
 
 #include "solvers/BufferPlanner.h"

@@ -165,6 +165,20 @@ TEST(BufferPlanner, ChainOfIntervalsReachesBound) {
   EXPECT_EQ(odlc::verifyPlan(buffers), "");
 }
 
+TEST(BufferPlanner, VeryLargeInputFallsBackToHeuristics) {
+  // Above the exact-search limit only the greedy orders run; the plan must
+  // still be valid and reasonably tight.
+  Rng rng(11);
+  std::vector<PlanBuffer> buffers;
+  for (int i = 0; i < 4000; ++i)
+    buffers.push_back(buffer(i, i, i + rng.range(1, 6), 16 * rng.range(1, 64), 16));
+  PlanResult result = odlc::planBuffers(buffers);
+  ASSERT_TRUE(result.ok);
+  EXPECT_EQ(result.searchNodes, 0);
+  EXPECT_EQ(odlc::verifyPlan(buffers), "");
+  EXPECT_LE(double(result.arenaBytes), 1.5 * double(result.lowerBound));
+}
+
 TEST(BufferPlanner, EmptyInput) {
   std::vector<PlanBuffer> buffers;
   PlanResult result = odlc::planBuffers(buffers);

@@ -1,0 +1,34 @@
+#include "targets/StaticMemory.h"
+
+namespace odlc {
+
+int64_t replaySlotBytes(int64_t elements, int64_t bits) {
+  return bits == 8 ? elements + 8 : 4 * elements;
+}
+
+std::vector<StaticBuffer> staticRamBuffers(const Graph &g) {
+  std::vector<StaticBuffer> buffers;
+  for (const Tensor &t : g.tensors) {
+    if (!t.isConstant())
+      continue;
+    if (t.attrs.getInt("trainable", 0) != 0)
+      buffers.push_back({t.name, "weight", "ram", t.bytes()});
+    else if (t.attrs.has("state"))
+      buffers.push_back({t.name, "gradient", "ram", t.bytes()});
+  }
+  int train = g.findFunction("train");
+  if (train <= 0)
+    return buffers;
+  int64_t batch = g.attrs.getInt("train.batch");
+  int64_t latent = g.tensor(g.functions[size_t(train - 1)].inputs[0]).elements() / batch;
+  int64_t slots = std::max<int64_t>(1, g.attrs.getInt("train.replay_samples"));
+  int64_t bits = g.attrs.getInt("train.replay_bits");
+  const Shape &out = g.tensor(g.outputs[0]).shape;
+  int64_t classes = out.empty() ? 1 : out.back();
+  buffers.push_back({"replay.latents", "replay", "ram", slots * replaySlotBytes(latent, bits)});
+  buffers.push_back({"replay.labels", "replay", "ram", 4 * slots + 8 * classes});
+  buffers.push_back({"train.batch_labels", "scratch", "ram", 4 * batch + 8 * classes});
+  return buffers;
+}
+
+} // namespace odlc
