@@ -23,6 +23,7 @@ struct TrainOptions {
   int64_t replaySamples = 64; ///< latents the replay buffer holds
   int64_t replayBits = 32;    ///< 32 (fp32) or 8 (uint8, per-sample affine)
   int64_t epochs = 4;         ///< default epochs of model_learn
+  int64_t learnCache = 0;     ///< new-sample latents model_learn keeps (prefix runs once each)
   bool classWeighted = false; ///< inverse-frequency class weights in model_learn's loss
 };
 

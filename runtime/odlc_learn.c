@@ -223,6 +223,18 @@ static void set_class_weights(const odlc_learner *l, const int32_t *labels, int3
                              : (float)present / (float)l->class_count[c] / inverse_sum;
 }
 
+/* The latent of new sample i: from the cache when the experience fits it. */
+static void new_latent(const odlc_learner *l, const float *inputs, int32_t n, int32_t i,
+                       float *out)
+{
+  if (n <= l->cache_capacity) {
+    memcpy(out, l->cache + (size_t)i * (size_t)l->latent_size,
+           (size_t)l->latent_size * sizeof(float));
+    return;
+  }
+  l->prefix(sample(l, inputs, i), out);
+}
+
 /* One epoch: new samples in the order i -> (a * i + b) mod n, a random permutation that needs
  * no memory, in batches topped up with replayed latents. */
 static float run_epoch(const odlc_learner *l, const float *inputs, const int32_t *labels,
@@ -243,7 +255,7 @@ static float run_epoch(const odlc_learner *l, const float *inputs, const int32_t
       fresh = n - done;
     for (j = 0; j < fresh; ++j, ++k) {
       int32_t i = (int32_t)(((int64_t)a * (done + j) + b) % n);
-      l->prefix(sample(l, inputs, i), slot(l, k));
+      new_latent(l, inputs, n, i, slot(l, k));
       l->labels[k] = labels[i];
     }
     for (j = 0; j < replayed; ++j, ++k) {
@@ -272,10 +284,13 @@ int odlc_learn(const odlc_learner *l, const float *inputs, const int32_t *labels
     set_class_weights(l, labels, n);
     weights = l->class_weight;
   }
+  if (n <= l->cache_capacity)
+    for (i = 0; i < n; ++i)
+      l->prefix(sample(l, inputs, i), l->cache + (size_t)i * (size_t)l->latent_size);
   for (e = 0; e < epochs; ++e)
     *loss = run_epoch(l, inputs, labels, n, weights);
   for (i = 0; i < n; ++i) {
-    l->prefix(sample(l, inputs, i), slot(l, 0));
+    new_latent(l, inputs, n, i, slot(l, 0));
     odlc_replay_offer(l->replay, slot(l, 0), labels[i]);
   }
   return 0;

@@ -56,6 +56,8 @@ typedef struct {
   float *class_weight;      /* num_classes */
   int32_t *class_count;     /* num_classes: scratch */
   odlc_replay *replay;
+  float *cache;             /* cache_capacity * latent_size: latents of the new samples */
+  int32_t cache_capacity;   /* experiences of up to this many samples run the prefix once */
 } odlc_learner;
 
 /* Checks a learning call's arguments without changing anything: 0 or an ODLC_ERR_* code. */
@@ -69,7 +71,8 @@ int odlc_train_step(const odlc_learner *l, const float *inputs, const int32_t *l
 
 /* One continual-learning experience: `epochs` passes over the n new samples in shuffled
  * minibatches of (batch - replay_per_batch) new samples plus replay_per_batch replayed
- * latents, then every new sample is offered to the replay buffer. */
+ * latents, then every new sample is offered to the replay buffer. When n fits the latent
+ * cache, the frozen prefix runs once per sample; otherwise once per sample and epoch. */
 int odlc_learn(const odlc_learner *l, const float *inputs, const int32_t *labels, int32_t n,
                int32_t epochs, float *loss);
 

@@ -330,23 +330,27 @@ float odlc_softmax_xent_f32(const odlc_xent_params *p, int32_t n, const float *z
   }
   for (int32_t i = 0; i < n; ++i, z += k, dz += k) {
     const int32_t y = labels[i];
-    const float scale = (class_weight ? class_weight[y] : 1.0f) / wsum;
-    float mx = z[0];
-    float sum = 0.0f;
+    const float wi = class_weight ? class_weight[y] : 1.0f;
+    const float scale = wi / wsum;
+    int32_t top = 0; /* first maximum */
+    float other = 0.0f;
     for (int32_t j = 1; j < k; ++j) {
-      mx = z[j] > mx ? z[j] : mx;
+      top = z[j] > z[top] ? j : top;
     }
-    for (int32_t j = 0; j < k; ++j) { /* exp(z - max) <= 1: no overflow */
+    const float mx = z[top];
+    /* exp(z - max) <= 1 cannot overflow. The sum is 1 + other: keeping `other` apart keeps a
+     * confident row (other << 1) accurate, through log1p and 1 - p[top] = other / sum. */
+    for (int32_t j = 0; j < k; ++j) {
       dz[j] = expf(z[j] - mx);
-      sum += dz[j];
+      other += j == top ? 0.0f : dz[j];
     }
     /* logsumexp(z) - z[y] = log(sum) + (max - z[y]), both terms >= 0. */
-    loss += (class_weight ? class_weight[y] : 1.0f) * (logf(sum) + (mx - z[y]));
-    const float inv = 1.0f / sum;
+    loss += wi * (log1pf(other) + (mx - z[y]));
+    const float inv = 1.0f / (1.0f + other);
     for (int32_t j = 0; j < k; ++j) {
       dz[j] = scale * (dz[j] * inv);
     }
-    dz[y] -= scale;
+    dz[y] = y == top ? -scale * (other * inv) : dz[y] - scale;
   }
   /* Rows n..batch-1 hold garbage logits: never read, zero gradient. */
   odlc_fill_f32(dz, (p->batch - n) * k, 0.0f);

@@ -21,14 +21,24 @@ static void fill(float *y, ptrdiff_t n, float v)
   }
 }
 
-/* SGD on one weight with its finished gradient g (PyTorch: v = momentum * v + g; w -= lr * v). */
-static void sgd_update(const odlc_sgd_params *s, float *w, float *v, float g)
+/* SGD on the n weights w[i * st] with their finished gradients g[i] (velocities v[i * st] unless
+ * v is NULL). PyTorch: v = momentum * v + g; w -= lr * v. */
+static void sgd_run(const odlc_sgd_params *s, float *w, float *v, ptrdiff_t st, const float *g,
+                    int32_t n)
 {
-  if (v != NULL && s->momentum != 0.0f) {
-    g = s->momentum * *v + g;
-    *v = g;
+  const float lr = s->lr;
+  const float mom = s->momentum;
+  if (v != NULL && mom != 0.0f) {
+    for (int32_t i = 0; i < n; ++i, w += st, v += st) {
+      const float u = mom * *v + g[i];
+      *v = u;
+      *w -= lr * u;
+    }
+  } else {
+    for (int32_t i = 0; i < n; ++i, w += st) {
+      *w -= lr * g[i];
+    }
   }
-  *w -= s->lr * g;
 }
 
 /* Start of the 4-wide block covering index i of a dimension of size n >= 4: a block that would
@@ -209,40 +219,47 @@ static void interior_cols(int32_t r, int32_t pad, int32_t s, int32_t d, int32_t 
 
 /* Strides of one backward-input call. */
 typedef struct {
-  int32_t mpg;     /* output channels per group: the outer sum */
-  ptrdiff_t dy_m;  /* oh * ow: next output channel */
-  ptrdiff_t w_m;   /* cpg * kh * kw: next output channel's weights */
-  ptrdiff_t w_c;   /* kh * kw: next input channel (lane) */
-  ptrdiff_t dx_c;  /* h * w: next input channel (lane) */
-  ptrdiff_t dx_sw; /* sw: between the four columns of a block */
+  int32_t mpg;       /* output channels per group: summed over */
+  ptrdiff_t dy_m;    /* oh * ow: next output channel */
+  ptrdiff_t w_m;     /* cpg * kh * kw: next output channel's weights */
+  ptrdiff_t w_c;     /* kh * kw: next input channel (lane) */
+  ptrdiff_t dx_c;    /* h * w: next input channel (lane) */
+  ptrdiff_t dx_sw;   /* sw: between the four columns of a block */
+  int32_t reps;      /* single-lane kernels: groups per call (all of them when cpg == 1) */
+  ptrdiff_t dy_rep;  /* next group: mpg * oh * ow */
+  ptrdiff_t w_rep;   /* mpg * cpg * kh * kw */
+  ptrdiff_t dx_rep;  /* cpg * h * w */
 } gx_geom;
 
-/* The taps that read one dx element (or the first of a block): dy and w of the first one,
- * counts and steps per kernel row and column. */
+/* The taps that read one dx element (or the first of a block), the same for every channel and
+ * batch item: offsets of the first tap in a dy plane and in a weight kernel, counts and steps. */
 typedef struct {
-  const float *dy, *w;
   int32_t nkh, nkw;
+  ptrdiff_t dy_off, w_off;
   ptrdiff_t dy_kh, dy_kw, w_kh, w_kw;
 } gx_taps;
 
-/* Four input channels x four columns (one stride apart, reading consecutive outputs). */
-static void gx_4x4(const gx_geom *g, const gx_taps *t, float *dx)
+/* Four input channels x four columns (one stride apart, reading consecutive outputs); dy is the
+ * group's first plane, w the weights w[first m of group][first lane], dx the first element.
+ * The output-channel loop is innermost: it is the long one. */
+static void gx_4x4(const gx_geom *g, const gx_taps *t, const float *dy, const float *w, float *dx)
 {
   const ptrdiff_t wc = g->w_c;
   const ptrdiff_t sw = g->dx_sw;
-  const float *dym = t->dy;
-  const float *wm = t->w;
+  const ptrdiff_t dy_m = g->dy_m;
+  const ptrdiff_t w_m = g->w_m;
+  const int32_t mpg = g->mpg;
   float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f;
   float a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
   float a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a23 = 0.0f;
   float a30 = 0.0f, a31 = 0.0f, a32 = 0.0f, a33 = 0.0f;
-  for (int32_t m = 0; m < g->mpg; ++m, dym += g->dy_m, wm += g->w_m) {
-    const float *dr = dym;
-    const float *wr = wm;
-    for (int32_t i = 0; i < t->nkh; ++i, dr += t->dy_kh, wr += t->w_kh) {
-      const float *dp = dr;
-      const float *wp = wr;
-      for (int32_t j = 0; j < t->nkw; ++j, dp += t->dy_kw, wp += t->w_kw) {
+  dy += t->dy_off;
+  w += t->w_off;
+  for (int32_t i = 0; i < t->nkh; ++i) {
+    for (int32_t j = 0; j < t->nkw; ++j) {
+      const float *dp = dy + i * t->dy_kh + j * t->dy_kw;
+      const float *wp = w + i * t->w_kh + j * t->w_kw;
+      for (int32_t m = 0; m < mpg; ++m, dp += dy_m, wp += w_m) {
         const float d0 = dp[0], d1 = dp[1], d2 = dp[2], d3 = dp[3];
         const float u0 = wp[0], u1 = wp[wc], u2 = wp[2 * wc], u3 = wp[3 * wc];
         a00 += u0 * d0;
@@ -275,19 +292,20 @@ static void gx_4x4(const gx_geom *g, const gx_taps *t, float *dx)
 }
 
 /* Four input channels x one column. */
-static void gx_4x1(const gx_geom *g, const gx_taps *t, float *dx)
+static void gx_4x1(const gx_geom *g, const gx_taps *t, const float *dy, const float *w, float *dx)
 {
   const ptrdiff_t wc = g->w_c;
-  const float *dym = t->dy;
-  const float *wm = t->w;
+  const ptrdiff_t dy_m = g->dy_m;
+  const ptrdiff_t w_m = g->w_m;
+  const int32_t mpg = g->mpg;
   float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
-  for (int32_t m = 0; m < g->mpg; ++m, dym += g->dy_m, wm += g->w_m) {
-    const float *dr = dym;
-    const float *wr = wm;
-    for (int32_t i = 0; i < t->nkh; ++i, dr += t->dy_kh, wr += t->w_kh) {
-      const float *dp = dr;
-      const float *wp = wr;
-      for (int32_t j = 0; j < t->nkw; ++j, dp += t->dy_kw, wp += t->w_kw) {
+  dy += t->dy_off;
+  w += t->w_off;
+  for (int32_t i = 0; i < t->nkh; ++i) {
+    for (int32_t j = 0; j < t->nkw; ++j) {
+      const float *dp = dy + i * t->dy_kh + j * t->dy_kw;
+      const float *wp = w + i * t->w_kh + j * t->w_kw;
+      for (int32_t m = 0; m < mpg; ++m, dp += dy_m, wp += w_m) {
         const float d = *dp;
         a0 += wp[0] * d;
         a1 += wp[wc] * d;
@@ -302,97 +320,145 @@ static void gx_4x1(const gx_geom *g, const gx_taps *t, float *dx)
   dx[3 * g->dx_c] = a3;
 }
 
-/* One input channel x four columns (depthwise and other small groups). */
-static void gx_1x4(const gx_geom *g, const gx_taps *t, float *dx)
+/* One input channel x four columns, for g->reps groups in a row (depthwise: every channel). The
+ * taps are the inner loops: mpg is small here. */
+static void gx_1x4(const gx_geom *g, const gx_taps *t, const float *dy, const float *w, float *dx)
 {
   const ptrdiff_t sw = g->dx_sw;
-  const float *dym = t->dy;
-  const float *wm = t->w;
-  float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
-  for (int32_t m = 0; m < g->mpg; ++m, dym += g->dy_m, wm += g->w_m) {
-    const float *dr = dym;
-    const float *wr = wm;
-    for (int32_t i = 0; i < t->nkh; ++i, dr += t->dy_kh, wr += t->w_kh) {
-      const float *dp = dr;
-      const float *wp = wr;
-      for (int32_t j = 0; j < t->nkw; ++j, dp += t->dy_kw, wp += t->w_kw) {
-        const float u = *wp;
-        a0 += u * dp[0];
-        a1 += u * dp[1];
-        a2 += u * dp[2];
-        a3 += u * dp[3];
+  dy += t->dy_off;
+  w += t->w_off;
+  for (int32_t r = 0; r < g->reps; ++r, dy += g->dy_rep, w += g->w_rep, dx += g->dx_rep) {
+    float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+    const float *dym = dy;
+    const float *wm = w;
+    for (int32_t m = 0; m < g->mpg; ++m, dym += g->dy_m, wm += g->w_m) {
+      const float *dr = dym;
+      const float *wr = wm;
+      for (int32_t i = 0; i < t->nkh; ++i, dr += t->dy_kh, wr += t->w_kh) {
+        const float *dp = dr;
+        const float *wp = wr;
+        for (int32_t j = 0; j < t->nkw; ++j, dp += t->dy_kw, wp += t->w_kw) {
+          const float u = *wp;
+          a0 += u * dp[0];
+          a1 += u * dp[1];
+          a2 += u * dp[2];
+          a3 += u * dp[3];
+        }
+      }
+    }
+    dx[0] = a0;
+    dx[sw] = a1;
+    dx[2 * sw] = a2;
+    dx[3 * sw] = a3;
+  }
+}
+
+/* One input channel x one column, for g->reps groups in a row. */
+static void gx_1x1(const gx_geom *g, const gx_taps *t, const float *dy, const float *w, float *dx)
+{
+  dy += t->dy_off;
+  w += t->w_off;
+  for (int32_t r = 0; r < g->reps; ++r, dy += g->dy_rep, w += g->w_rep, dx += g->dx_rep) {
+    float a = 0.0f;
+    const float *dym = dy;
+    const float *wm = w;
+    for (int32_t m = 0; m < g->mpg; ++m, dym += g->dy_m, wm += g->w_m) {
+      const float *dr = dym;
+      const float *wr = wm;
+      for (int32_t i = 0; i < t->nkh; ++i, dr += t->dy_kh, wr += t->w_kh) {
+        const float *dp = dr;
+        const float *wp = wr;
+        for (int32_t j = 0; j < t->nkw; ++j, dp += t->dy_kw, wp += t->w_kw) {
+          a += *wp * *dp;
+        }
+      }
+    }
+    *dx = a;
+  }
+}
+
+typedef void (*gx_kernel)(const gx_geom *, const gx_taps *, const float *, const float *,
+                          float *);
+
+/* One column (block) of one dx row, for every batch item and input channel: dx is the element
+ * in batch item 0, channel 0. Channels go four at a time when groups have at least four (the
+ * last block of a group moved back), else one at a time with one call per batch item when
+ * groups have a single input channel. */
+static void gx_all_channels(const odlc_conv2d_params *p, const gx_geom *g, const gx_taps *t,
+                            int32_t block, const float *dy, const float *w, float *dx)
+{
+  const int32_t cpg = p->c / p->group;
+  const ptrdiff_t dx_n = (ptrdiff_t)p->c * g->dx_c;
+  const ptrdiff_t dy_n = (ptrdiff_t)p->m * g->dy_m;
+  const gx_kernel k4 = block ? gx_4x4 : gx_4x1;
+  const gx_kernel k1 = block ? gx_1x4 : gx_1x1;
+  for (int32_t n = 0; n < p->n; ++n, dy += dy_n, dx += dx_n) {
+    if (cpg == 1) {
+      k1(g, t, dy, w, dx);
+      continue;
+    }
+    for (int32_t gi = 0; gi < p->group; ++gi) {
+      const float *dyg = dy + gi * g->dy_rep;
+      for (int32_t c = 0; c < cpg; c += cpg >= 4 ? 4 : 1) {
+        const int32_t cb = cpg >= 4 ? block_start(c, cpg) : c;
+        const float *wc = w + gi * g->w_rep + cb * g->w_c;
+        float *dxc = dx + gi * g->dx_rep + cb * g->dx_c;
+        (cpg >= 4 ? k4 : k1)(g, t, dyg, wc, dxc);
       }
     }
   }
-  dx[0] = a0;
-  dx[sw] = a1;
-  dx[2 * sw] = a2;
-  dx[3 * sw] = a3;
 }
 
-/* One input channel x one column. */
-static void gx_1x1(const gx_geom *g, const gx_taps *t, float *dx)
+/* Row by row; within a row, columns by residue class modulo the stride. A class's interior
+ * columns share its full tap set and go four at a time (the last block moved back to end at the
+ * interior's end); the others work out their own taps. Each tap set serves every channel. */
+static void bwd_input_general(const odlc_conv2d_params *p, const float *dy, const float *w,
+                              float *dx)
 {
-  const float *dym = t->dy;
-  const float *wm = t->w;
-  float a = 0.0f;
-  for (int32_t m = 0; m < g->mpg; ++m, dym += g->dy_m, wm += g->w_m) {
-    const float *dr = dym;
-    const float *wr = wm;
-    for (int32_t i = 0; i < t->nkh; ++i, dr += t->dy_kh, wr += t->w_kh) {
-      const float *dp = dr;
-      const float *wp = wr;
-      for (int32_t j = 0; j < t->nkw; ++j, dp += t->dy_kw, wp += t->w_kw) {
-        a += *wp * *dp;
-      }
-    }
-  }
-  *dx = a;
-}
-
-/* Row h of `lanes` (4 or 1) consecutive input channels of one group and batch item: dyg is the
- * group's first dy plane, wc the weights w[first m of group][first lane], dxr lane 0's row.
- * Columns go by residue class modulo the stride; a class's interior columns share its full tap
- * set and go four at a time (the last block moved back to end at the interior's end). */
-static void gx_row(const odlc_conv2d_params *p, const gx_geom *g, int32_t lanes, int32_t h,
-                   const float *dyg, const float *wc, float *dxr)
-{
+  const int32_t cpg = p->c / p->group;
+  const int32_t mpg = p->m / p->group;
+  gx_geom g;
   axis_taps rt;
   axis_taps ct;
   gx_taps t;
-  axis_taps_at(h, p->pad_top, p->sh, p->dh, p->kh, p->oh, &rt);
-  if (rt.nk == 0) { /* no kernel row reads this input row */
-    for (int32_t l = 0; l < lanes; ++l) {
-      fill(dxr + l * g->dx_c, p->w, 0.0f);
+  g.mpg = mpg;
+  g.dy_m = (ptrdiff_t)p->oh * p->ow;
+  g.w_c = (ptrdiff_t)p->kh * p->kw;
+  g.w_m = cpg * g.w_c;
+  g.dx_c = (ptrdiff_t)p->h * p->w;
+  g.dx_sw = p->sw;
+  g.reps = cpg == 1 ? p->group : 1;
+  g.dy_rep = mpg * g.dy_m;
+  g.w_rep = mpg * g.w_m;
+  g.dx_rep = cpg * g.dx_c;
+  for (int32_t h = 0; h < p->h; ++h) {
+    axis_taps_at(h, p->pad_top, p->sh, p->dh, p->kh, p->oh, &rt);
+    if (rt.nk == 0) { /* no kernel row reads this input row */
+      for (int32_t nc = 0; nc < p->n * p->c; ++nc) {
+        fill(dx + nc * g.dx_c + (ptrdiff_t)h * p->w, p->w, 0.0f);
+      }
+      continue;
     }
-    return;
-  }
-  t.nkh = rt.nk;
-  t.dy_kh = -(ptrdiff_t)rt.os * p->ow;
-  t.w_kh = (ptrdiff_t)rt.ks * p->kw;
-  dyg += (ptrdiff_t)rt.o0 * p->ow;
-  wc += rt.k0 * p->kw;
-  for (int32_t r = 0; r < p->sw && r < p->w; ++r) {
-    const int32_t ncols = (p->w - r + p->sw - 1) / p->sw;
-    int32_t lo;
-    int32_t hi;
-    interior_cols(r, p->pad_left, p->sw, p->dw, p->kw, p->w, p->ow, &lo, &hi);
-    for (int32_t j = 0; j < ncols;) {
-      const int32_t block = hi - lo >= 4 && j >= lo && j < hi;
-      const int32_t jb = block && j + 4 > hi ? hi - 4 : j;
-      const int32_t iw = r + jb * p->sw;
-      axis_taps_at(iw, p->pad_left, p->sw, p->dw, p->kw, p->ow, &ct);
-      t.dy = dyg + ct.o0;
-      t.w = wc + ct.k0;
-      t.nkw = ct.nk;
-      t.dy_kw = -ct.os;
-      t.w_kw = ct.ks;
-      if (block) {
-        (lanes == 4 ? gx_4x4 : gx_1x4)(g, &t, dxr + iw);
-        j = jb + 4;
-      } else {
-        (lanes == 4 ? gx_4x1 : gx_1x1)(g, &t, dxr + iw);
-        ++j;
+    t.nkh = rt.nk;
+    t.dy_kh = -(ptrdiff_t)rt.os * p->ow;
+    t.w_kh = (ptrdiff_t)rt.ks * p->kw;
+    for (int32_t r = 0; r < p->sw && r < p->w; ++r) {
+      const int32_t ncols = (p->w - r + p->sw - 1) / p->sw;
+      int32_t lo;
+      int32_t hi;
+      interior_cols(r, p->pad_left, p->sw, p->dw, p->kw, p->w, p->ow, &lo, &hi);
+      for (int32_t j = 0; j < ncols;) {
+        const int32_t block = hi - lo >= 4 && j >= lo && j < hi;
+        const int32_t jb = block && j + 4 > hi ? hi - 4 : j;
+        const int32_t iw = r + jb * p->sw;
+        axis_taps_at(iw, p->pad_left, p->sw, p->dw, p->kw, p->ow, &ct);
+        t.nkw = ct.nk;
+        t.dy_off = (ptrdiff_t)rt.o0 * p->ow + ct.o0;
+        t.w_off = (ptrdiff_t)rt.k0 * p->kw + ct.k0;
+        t.dy_kw = -ct.os;
+        t.w_kw = ct.ks;
+        gx_all_channels(p, &g, &t, block, dy, w, dx + (ptrdiff_t)h * p->w + iw);
+        j = block ? jb + 4 : j + 1;
       }
     }
   }
@@ -401,16 +467,11 @@ static void gx_row(const odlc_conv2d_params *p, const gx_geom *g, int32_t lanes,
 void odlc_conv2d_backward_input_f32(const odlc_conv2d_params *p, const float *dy, const float *w,
                                     float *dx)
 {
-  const int32_t cpg = p->c / p->group;
-  const int32_t mpg = p->m / p->group;
-  const ptrdiff_t plane = (ptrdiff_t)p->h * p->w;
-  const int32_t lanes = cpg >= 4 ? 4 : 1; /* input channels per block */
-  gx_geom g;
   if (p->n <= 0 || p->c <= 0) {
     return;
   }
   if (p->m <= 0 || p->oh <= 0 || p->ow <= 0) { /* no output reads the input */
-    fill(dx, (ptrdiff_t)p->n * p->c * plane, 0.0f);
+    fill(dx, (ptrdiff_t)p->n * p->c * p->h * p->w, 0.0f);
     return;
   }
   if (p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pad_top == 0 &&
@@ -418,25 +479,7 @@ void odlc_conv2d_backward_input_f32(const odlc_conv2d_params *p, const float *dy
     bwd_input_pointwise(p, dy, w, dx);
     return;
   }
-  g.mpg = mpg;
-  g.dy_m = (ptrdiff_t)p->oh * p->ow;
-  g.w_c = (ptrdiff_t)p->kh * p->kw;
-  g.w_m = cpg * g.w_c;
-  g.dx_c = plane;
-  g.dx_sw = p->sw;
-  for (int32_t n = 0; n < p->n; ++n) {
-    for (int32_t gi = 0; gi < p->group; ++gi) {
-      const float *dyg = dy + ((ptrdiff_t)n * p->m + (ptrdiff_t)gi * mpg) * g.dy_m;
-      for (int32_t c = 0; c < cpg; c += lanes) {
-        const int32_t cb = lanes == 4 ? block_start(c, cpg) : c;
-        const float *wc = w + ((ptrdiff_t)gi * mpg * cpg + cb) * g.w_c;
-        float *dxc = dx + ((ptrdiff_t)n * p->c + (ptrdiff_t)gi * cpg + cb) * plane;
-        for (int32_t h = 0; h < p->h; ++h) {
-          gx_row(p, &g, lanes, h, dyg, wc, dxc + (ptrdiff_t)h * p->w);
-        }
-      }
-    }
-  }
+  bwd_input_general(p, dy, w, dx);
 }
 
 /* ---- Weight gradient -------------------------------------------------------------------- */
@@ -541,13 +584,9 @@ static void bwd_weight_blocked(const odlc_conv2d_params *p, const odlc_sgd_param
             }
             dot4x4(&q, acc);
           }
-          for (int32_t i = 0; i < 16; ++i) {
-            const int32_t mi = mb + i / 4;
-            const int32_t ci = cb + i % 4;
-            const ptrdiff_t at = ((ptrdiff_t)mi * cpg + ci) * taps + k;
-            if (mi - gi * mpg >= m && ci >= c) {
-              sgd_update(s, w + at, vw ? vw + at : NULL, acc[i]);
-            }
+            for (int32_t i = mb - gi * mpg < m ? m - (mb - gi * mpg) : 0; i < 4; ++i) {
+            const ptrdiff_t at = ((ptrdiff_t)(mb + i) * cpg + c) * taps + k;
+            sgd_run(s, w + at, vw ? vw + at : NULL, taps, acc + 4 * i + (c - cb), 4 - (c - cb));
           }
         }
       }
@@ -576,7 +615,7 @@ static void bwd_weight_single(const odlc_conv2d_params *p, const odlc_sgd_params
           g += rect_dot(dy + ((ptrdiff_t)n * p->m + m) * dy_plane + r.dy_off,
                         xc + (ptrdiff_t)n * p->c * x_plane + r.x_off, p->sw, &r);
         }
-        sgd_update(s, w, vw, g);
+        sgd_run(s, w, vw, 1, &g, 1);
         vw = vw ? vw + 1 : NULL;
       }
     }
@@ -618,6 +657,6 @@ void odlc_conv2d_backward_weight_sgd_f32(const odlc_conv2d_params *p, const odlc
     for (int32_t n = 0; n < p->n; ++n) {
       g += plane_sum(dy + ((ptrdiff_t)n * p->m + m) * dy_plane, dy_plane);
     }
-    sgd_update(s, b + m, vb ? vb + m : NULL, g);
+    sgd_run(s, b + m, vb ? vb + m : NULL, 1, &g, 1);
   }
 }

@@ -5,14 +5,24 @@
  * at a time (16 sums in registers; each load feeds four MACs) for all four cases. */
 #include "odlc_train.h"
 
-/* SGD on one weight with its finished gradient g (PyTorch: v = momentum * v + g; w -= lr * v). */
-static void sgd_update(const odlc_sgd_params *s, float *w, float *v, float g)
+/* SGD on the n weights w[i * st] with their finished gradients g[i] (velocities v[i * st] unless
+ * v is NULL). PyTorch: v = momentum * v + g; w -= lr * v. */
+static void sgd_run(const odlc_sgd_params *s, float *w, float *v, ptrdiff_t st, const float *g,
+                    int32_t n)
 {
-  if (v != NULL && s->momentum != 0.0f) {
-    g = s->momentum * *v + g;
-    *v = g;
+  const float lr = s->lr;
+  const float mom = s->momentum;
+  if (v != NULL && mom != 0.0f) {
+    for (int32_t i = 0; i < n; ++i, w += st, v += st) {
+      const float u = mom * *v + g[i];
+      *v = u;
+      *w -= lr * u;
+    }
+  } else {
+    for (int32_t i = 0; i < n; ++i, w += st) {
+      *w -= lr * g[i];
+    }
   }
-  *w -= s->lr * g;
 }
 
 /* Four lanes of each operand: lane i of u starts at u[i] and advances u_step per term. Lanes may
@@ -24,8 +34,8 @@ typedef struct {
   int32_t count;
 } dots;
 
-/* s[4 * i + j] = sum_{t < count} u_i[t * u_step] * v_j[t * v_step]. */
-static void dots4x4(const dots *d, float *s)
+/* s[i * ld + j] = alpha * sum_{t < count} u_i[t * u_step] * v_j[t * v_step], i, j < 4. */
+static void dots4x4(const dots *d, float alpha, float *s, ptrdiff_t ld)
 {
   const float *u0 = d->u[0], *u1 = d->u[1], *u2 = d->u[2], *u3 = d->u[3];
   const float *v0 = d->v[0], *v1 = d->v[1], *v2 = d->v[2], *v3 = d->v[3];
@@ -57,14 +67,17 @@ static void dots4x4(const dots *d, float *s)
     u0 += us, u1 += us, u2 += us, u3 += us;
     v0 += vs, v1 += vs, v2 += vs, v3 += vs;
   }
-  s[0] = s00, s[1] = s01, s[2] = s02, s[3] = s03;
-  s[4] = s10, s[5] = s11, s[6] = s12, s[7] = s13;
-  s[8] = s20, s[9] = s21, s[10] = s22, s[11] = s23;
-  s[12] = s30, s[13] = s31, s[14] = s32, s[15] = s33;
+  s[0] = alpha * s00, s[1] = alpha * s01, s[2] = alpha * s02, s[3] = alpha * s03;
+  s += ld;
+  s[0] = alpha * s10, s[1] = alpha * s11, s[2] = alpha * s12, s[3] = alpha * s13;
+  s += ld;
+  s[0] = alpha * s20, s[1] = alpha * s21, s[2] = alpha * s22, s[3] = alpha * s23;
+  s += ld;
+  s[0] = alpha * s30, s[1] = alpha * s31, s[2] = alpha * s32, s[3] = alpha * s33;
 }
 
-/* One u lane against four v lanes (for fewer than four rows): s[j] = sum_t u_0 * v_j. */
-static void dots1x4(const dots *d, float *s)
+/* One u lane against four v lanes (for fewer than four rows): s[j] = alpha * sum_t u_0 v_j. */
+static void dots1x4(const dots *d, float alpha, float *s)
 {
   const float *u0 = d->u[0];
   const float *v0 = d->v[0], *v1 = d->v[1], *v2 = d->v[2], *v3 = d->v[3];
@@ -80,7 +93,7 @@ static void dots1x4(const dots *d, float *s)
     u0 += us;
     v0 += vs, v1 += vs, v2 += vs, v3 += vs;
   }
-  s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
+  s[0] = alpha * s0, s[1] = alpha * s1, s[2] = alpha * s2, s[3] = alpha * s3;
 }
 
 /* A p x q grid of dot products, lane i of u at u + i * u_lane and lane j of v at v + j * v_lane
@@ -95,9 +108,9 @@ typedef struct {
   float alpha;
 } grid;
 
-/* Start of the 4-wide block that covers index i of a dimension of size n: a block that would
- * run past the end is moved back to end at n (its first lanes then repeat earlier work, which
- * is not written again). */
+/* Start of the 4-wide column block that covers index i of a dimension of size n: a block that
+ * would run past the end is moved back to end at n (its first lanes then repeat earlier work,
+ * which is not written again). */
 static int32_t block_start(int32_t i, int32_t n)
 {
   return i + 4 <= n || n < 4 ? i : n - 4;
@@ -109,51 +122,56 @@ static int32_t lane(int32_t first, int32_t k, int32_t n)
   return first + k < n ? first + k : n - 1;
 }
 
-/* Writes (or applies as SGD gradients) the new elements of a block: rows i.., columns j.. of
- * the block at (ib, jb), s as produced by dots4x4 (or dots1x4 with one row). */
-static void grid_block_out(const grid *g, int32_t ib, int32_t jb, int32_t i, int32_t j,
-                           int32_t rows, const float *s)
+/* The block of `rows` rows at (i, jb), s as left by dots4x4 with ld 4 (or dots1x4), without its
+ * first b0 columns (done by the previous block): written, or applied as SGD gradients. */
+static void grid_block_out(const grid *g, int32_t i, int32_t jb, int32_t rows, int32_t b0,
+                           const float *s)
 {
-  for (int32_t a = i - ib; a < rows && ib + a < g->p; ++a) {
-    for (int32_t b = j - jb; b < 4 && jb + b < g->q; ++b) {
-      const ptrdiff_t at = (ptrdiff_t)(ib + a) * g->q + jb + b;
-      const float v = g->alpha * s[4 * a + b];
-      if (g->sgd != NULL) {
-        sgd_update(g->sgd, g->y + at, g->vel ? g->vel + at : NULL, v);
-      } else {
-        g->y[at] = v;
+  const int32_t b_end = g->q - jb < 4 ? g->q - jb : 4;
+  for (int32_t a = 0; a < rows; ++a) {
+    const ptrdiff_t at = (ptrdiff_t)(i + a) * g->q + jb + b0;
+    if (g->sgd != NULL) {
+      sgd_run(g->sgd, g->y + at, g->vel ? g->vel + at : NULL, 1, s + 4 * a + b0, b_end - b0);
+    } else {
+      for (int32_t b = b0; b < b_end; ++b) {
+        g->y[at + b - b0] = s[4 * a + b];
       }
     }
   }
 }
 
-/* Blocks of 4 x 4 through dots4x4; a grid with fewer than four rows goes row by row through
- * dots1x4. */
+/* Blocks of 4 x 4 through dots4x4; the rows left over after the last full block of four go one
+ * at a time through dots1x4. Plain results of full blocks go straight to y (a moved-back column
+ * block rewrites some values unchanged). */
 static void grid_run(const grid *g)
 {
-  const int32_t rows = g->p < 4 ? 1 : 4; /* u lanes per block */
+  const int32_t direct = g->sgd == NULL && g->q >= 4;
   dots d;
   float s[16];
   d.u_step = g->u_step;
   d.v_step = g->v_step;
   d.count = g->count;
-  for (int32_t i = 0; i < g->p; i += rows) {
-    const int32_t ib = rows == 4 ? block_start(i, g->p) : i;
+  for (int32_t i = 0; i < g->p;) {
+    const int32_t rows = i + 4 <= g->p ? 4 : 1; /* u lanes of this block */
     for (int32_t k = 0; k < 4; ++k) {
-      d.u[k] = g->u + lane(ib, k, g->p) * g->u_lane;
+      d.u[k] = g->u + lane(i, k, g->p) * g->u_lane;
     }
     for (int32_t j = 0; j < g->q; j += 4) {
       const int32_t jb = block_start(j, g->q);
+      float *out = direct ? g->y + (ptrdiff_t)i * g->q + jb : s;
       for (int32_t k = 0; k < 4; ++k) {
         d.v[k] = g->v + lane(jb, k, g->q) * g->v_lane;
       }
       if (rows == 4) {
-        dots4x4(&d, s);
+        dots4x4(&d, g->alpha, out, direct ? g->q : 4);
       } else {
-        dots1x4(&d, s);
+        dots1x4(&d, g->alpha, out);
       }
-      grid_block_out(g, ib, jb, i, j, rows, s);
+      if (!direct) {
+        grid_block_out(g, i, jb, rows, j - jb, s);
+      }
     }
+    i += rows;
   }
 }
 
@@ -202,7 +220,8 @@ static void bias_sgd(const odlc_gemm_params *p, const odlc_sgd_params *s, const 
           g += d[b];
         }
       }
-      sgd_update(s, c + at, vc ? vc + at : NULL, p->beta * g);
+      g *= p->beta;
+      sgd_run(s, c + at, vc ? vc + at : NULL, 1, &g, 1);
     }
   }
 }

@@ -28,6 +28,9 @@ std::vector<StaticBuffer> staticRamBuffers(const Graph &g) {
   buffers.push_back({"replay.latents", "replay", "ram", slots * replaySlotBytes(latent, bits)});
   buffers.push_back({"replay.labels", "replay", "ram", 4 * slots + 8 * classes});
   buffers.push_back({"train.batch_labels", "scratch", "ram", 4 * batch + 8 * classes});
+  int64_t cache = g.attrs.getInt("train.learn_cache", 0);
+  if (cache > 0)
+    buffers.push_back({"learn.latent_cache", "scratch", "ram", 4 * cache * latent});
   return buffers;
 }
 

@@ -21,7 +21,7 @@ bool trains(const Graph &g) { return g.findFunction("train") > 0; }
 
 struct TrainFacts {
   int64_t batch, replayPerBatch, latentSize, classes, capacity, bits, epochs, classWeighted;
-  int64_t inputSize, trainableParams;
+  int64_t inputSize, trainableParams, learnCache;
   TensorId latent;
 };
 
@@ -38,6 +38,7 @@ TrainFacts factsOf(const Graph &g) {
   f.bits = g.attrs.getInt("train.replay_bits");
   f.epochs = g.attrs.getInt("train.epochs");
   f.classWeighted = g.attrs.getInt("train.class_weighted");
+  f.learnCache = g.attrs.getInt("train.learn_cache", 0);
   for (TensorId in : g.inputs)
     f.inputSize += g.tensor(in).elements();
   for (const Tensor &t : g.tensors)
@@ -91,8 +92,11 @@ std::string replayState(const Graph &g, const Symbols &s, const TrainFacts &f,
       f.bits == 8 ? n + "_replay_offset" : "NULL");
   text += fmt::format("/* The batch model_learn and model_train_step build. */\n"
                       "static int32_t {0}_batch_labels[{1}];\nstatic float {0}_class_weight[{2}];\n"
-                      "static int32_t {0}_class_count[{2}];\nstatic float {0}_loss_value;\n\n",
+                      "static int32_t {0}_class_count[{2}];\nstatic float {0}_loss_value;\n",
                       n, f.batch, f.classes);
+  text += fmt::format("/* Latents of up to {} new samples, so model_learn runs the prefix once. */\n"
+                      "static float {}_latent_cache[{}];\n\n",
+                      f.learnCache, n, std::max<int64_t>(1, f.learnCache * f.latentSize));
   (void)g;
   (void)s;
   return text;
@@ -102,9 +106,9 @@ std::string learner(const Symbols &s, const TrainFacts &f, const std::string &n)
   return fmt::format(
       "static const odlc_learner {0}_learner = {{{1}, {2}, {3}, {4}, {5}, {6}, {0}_prefix, "
       "{0}_train_batch, {7}, {0}_batch_labels, {0}_class_weight, {0}_class_count, "
-      "&{0}_replay}};\n\n",
+      "&{0}_replay, {0}_latent_cache, {8}}};\n\n",
       n, f.batch, f.replayPerBatch, f.inputSize, f.latentSize, f.classes, f.classWeighted,
-      s.ref(f.latent));
+      s.ref(f.latent), f.learnCache);
 }
 
 /// Copies between the trainable RAM weights and one flat array, in memory_plan.json order.

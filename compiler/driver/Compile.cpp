@@ -47,6 +47,8 @@ void validateTrainOptions(const TrainOptions &t) {
     fail("--replay-bits {} is not supported; use 32 (float) or 8 (uint8)", t.replayBits);
   if (t.epochs < 1 || t.epochs > 100000)
     fail("--epochs {} is out of range; use 1 to 100000", t.epochs);
+  if (t.learnCache < 0 || t.learnCache > 1000000)
+    fail("--learn-cache {} is out of range; use 0 to 1000000", t.learnCache);
   if (t.replayPerBatch < 0 || t.replayPerBatch >= t.batch)
     fail("--replay-per-batch {} must be smaller than --batch {}", t.replayPerBatch, t.batch);
 }

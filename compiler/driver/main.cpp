@@ -179,6 +179,9 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   compile->add_option("--replay-per-batch", train.replayPerBatch,
                       "replayed latents per model_learn batch (0: batch / 4)");
+  compile->add_option("--learn-cache", train.learnCache,
+                      "new-sample latents model_learn caches (0: rerun the prefix every epoch)")
+      ->capture_default_str();
   compile->add_flag("--class-weighted", train.classWeighted,
                     "inverse-frequency class weights in model_learn's loss");
 
