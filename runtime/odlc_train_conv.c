@@ -1,17 +1,18 @@
 /* odlc runtime: conv2d backward (input gradient; fused weight gradient + SGD). See odlc_train.h.
  *
- * Input gradient, a gather: dx[c][ih][iw] sums dy * w over the output channels of its group and
- * the kernel taps that read (ih, iw). Along one axis those taps are every (s / gcd(s, d))-th tap
- * of a contiguous range (every tap when the stride is 1), each reading the previous output; they
- * are worked out once per dx row and once per border column or block of four interior columns
- * (axis_taps_at), never per MAC. Four input channels share each dy load and four columns share
- * each weight load. Pointwise convolutions are a plain matrix product instead.
- *
- * Weight gradient: for a fixed tap the outputs whose window puts it inside the input form a
- * rectangle (tap_rect), so every weight's gradient is a sum over a rectangle with no bounds
- * checks. Blocks of 4 output x 4 input channels share every load; groups with fewer channels
- * (depthwise) sum each weight on its own. A block's sums are complete before its weights are
- * updated, and nothing else reads those weights. */
+ * Geometry without per-MAC bounds checks, two ways:
+ *  - For a fixed kernel tap, the outputs whose window puts that tap inside the input form a
+ *    rectangle (tap_rect). Weight gradients are sums over such rectangles, and the depthwise
+ *    input gradient adds each tap's rectangle of dy into dx.
+ *  - For a fixed input row (column), the taps that read it are every (s / gcd(s, d))-th tap of a
+ *    contiguous range (all of them for stride 1), each reading the previous output
+ *    (axis_taps_at). The general input gradient gathers over those; it works them out once per
+ *    row and once per border column or block of four interior columns, for all channels.
+ * Register blocking: 4 x 4 sums share eight loads (4 output x 4 input channels for weight
+ * gradients; 4 input channels x 4 columns for input gradients). Pointwise convolutions are plain
+ * matrix products; depthwise 3x3 convolutions keep the kernel in registers.
+ * A fused update finishes a block's sums (over the batch and all positions) before it updates
+ * those weights, and nothing else reads them. */
 #include "odlc_train.h"
 
 static void fill(float *y, ptrdiff_t n, float v)
@@ -48,6 +49,98 @@ static int32_t block_start(int32_t i, int32_t n)
   return i + 4 <= n ? i : n - 4;
 }
 
+static int32_t min32(int32_t a, int32_t b)
+{
+  return a < b ? a : b;
+}
+
+static int32_t max32(int32_t a, int32_t b)
+{
+  return a > b ? a : b;
+}
+
+/* ---- Tap rectangles --------------------------------------------------------------------- */
+
+/* Outputs o in [*lo, *hi) with 0 <= o * s + off < size and o < n. */
+static void out_range(int32_t off, int32_t s, int32_t size, int32_t n, int32_t *lo, int32_t *hi)
+{
+  const int32_t a = off < 0 ? (-off + s - 1) / s : 0;
+  int32_t b = size - off <= 0 ? 0 : (size - off + s - 1) / s;
+  b = b < n ? b : n;
+  *lo = a;
+  *hi = b > a ? b : a;
+}
+
+/* The outputs whose window has tap (kh, kw) inside the input, within one dy / x plane: `rows`
+ * rows of `cols`, starting at dy_off / x_off. Rows that are contiguous in both planes (pointwise
+ * convolutions) are merged into one. */
+typedef struct {
+  int32_t rows, cols;
+  ptrdiff_t dy_off, x_off;
+  ptrdiff_t dy_next, x_next; /* from the end of a row to the start of the next */
+} tap_rect;
+
+static void tap_rect_init(const odlc_conv2d_params *p, int32_t kh, int32_t kw, tap_rect *r)
+{
+  int32_t oh0;
+  int32_t oh1;
+  int32_t ow0;
+  int32_t ow1;
+  out_range(kh * p->dh - p->pad_top, p->sh, p->h, p->oh, &oh0, &oh1);
+  out_range(kw * p->dw - p->pad_left, p->sw, p->w, p->ow, &ow0, &ow1);
+  r->rows = ow1 > ow0 ? oh1 - oh0 : 0;
+  r->cols = r->rows > 0 ? ow1 - ow0 : 0;
+  r->dy_off = r->x_off = r->dy_next = r->x_next = 0;
+  if (r->rows == 0) { /* the tap never lands inside the input */
+    return;
+  }
+  r->dy_off = (ptrdiff_t)oh0 * p->ow + ow0;
+  r->x_off = (ptrdiff_t)(oh0 * p->sh + kh * p->dh - p->pad_top) * p->w + ow0 * p->sw +
+             kw * p->dw - p->pad_left;
+  if (r->cols == p->ow && (ptrdiff_t)p->sh * p->w == (ptrdiff_t)p->sw * p->ow) {
+    r->cols *= r->rows;
+    r->rows = r->rows > 0 ? 1 : 0;
+  }
+  r->dy_next = p->ow - r->cols;
+  r->x_next = (ptrdiff_t)p->sh * p->w - (ptrdiff_t)r->cols * p->sw;
+}
+
+/* sum over the rectangle of a[pos] * b[pos] (a steps 1, b steps bs), four partial sums. */
+static float rect_dot(const float *a, const float *b, ptrdiff_t bs, const tap_rect *r)
+{
+  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+  for (int32_t i = 0; i < r->rows; ++i, a += r->dy_next, b += r->x_next) {
+    int32_t t = 0;
+    for (; t + 4 <= r->cols; t += 4, a += 4, b += 4 * bs) {
+      s0 += a[0] * b[0];
+      s1 += a[1] * b[bs];
+      s2 += a[2] * b[2 * bs];
+      s3 += a[3] * b[3 * bs];
+    }
+    for (; t < r->cols; ++t, ++a, b += bs) {
+      s0 += *a * *b;
+    }
+  }
+  return (s0 + s1) + (s2 + s3);
+}
+
+/* b[pos] += u * a[pos] over the rectangle (a steps 1, b steps bs). */
+static void rect_axpy(const float *a, float *b, ptrdiff_t bs, const tap_rect *r, float u)
+{
+  for (int32_t i = 0; i < r->rows; ++i, a += r->dy_next, b += r->x_next) {
+    int32_t t = 0;
+    for (; t + 4 <= r->cols; t += 4, a += 4, b += 4 * bs) {
+      b[0] += u * a[0];
+      b[bs] += u * a[1];
+      b[2 * bs] += u * a[2];
+      b[3 * bs] += u * a[3];
+    }
+    for (; t < r->cols; ++t, ++a, b += bs) {
+      *b += u * *a;
+    }
+  }
+}
+
 /* ---- 4 x 4 dot products ----------------------------------------------------------------- */
 
 /* Four lanes a[i] and four lanes b[j], walked together over `rows` rows of `cols` positions. */
@@ -58,56 +151,64 @@ typedef struct {
   int32_t rows, cols;
 } lanes4;
 
-/* s[4 * i + j] += sum over all positions of a_i * b_j: 16 sums in registers, eight loads per
- * sixteen MACs. */
-static void dot4x4(const lanes4 *q, float *s)
+/* s[i * ld + j] = (add ? s[i * ld + j] : 0) + sum over all positions of a_i * b_j: 16 sums in
+ * registers, eight loads per sixteen MACs. */
+static void dot4x4(const lanes4 *q, float *s, ptrdiff_t ld, int32_t add)
 {
   const float *a0 = q->a[0], *a1 = q->a[1], *a2 = q->a[2], *a3 = q->a[3];
   const float *b0 = q->b[0], *b1 = q->b[1], *b2 = q->b[2], *b3 = q->b[3];
   const ptrdiff_t as = q->a_step;
   const ptrdiff_t bs = q->b_step;
-  float s00 = s[0], s01 = s[1], s02 = s[2], s03 = s[3];
-  float s10 = s[4], s11 = s[5], s12 = s[6], s13 = s[7];
-  float s20 = s[8], s21 = s[9], s22 = s[10], s23 = s[11];
-  float s30 = s[12], s31 = s[13], s32 = s[14], s33 = s[15];
+  float *s0 = s, *s1 = s0 + ld, *s2 = s1 + ld, *s3 = s2 + ld;
+  float c00 = 0.0f, c01 = 0.0f, c02 = 0.0f, c03 = 0.0f;
+  float c10 = 0.0f, c11 = 0.0f, c12 = 0.0f, c13 = 0.0f;
+  float c20 = 0.0f, c21 = 0.0f, c22 = 0.0f, c23 = 0.0f;
+  float c30 = 0.0f, c31 = 0.0f, c32 = 0.0f, c33 = 0.0f;
+  if (add) {
+    c00 = s0[0], c01 = s0[1], c02 = s0[2], c03 = s0[3];
+    c10 = s1[0], c11 = s1[1], c12 = s1[2], c13 = s1[3];
+    c20 = s2[0], c21 = s2[1], c22 = s2[2], c23 = s2[3];
+    c30 = s3[0], c31 = s3[1], c32 = s3[2], c33 = s3[3];
+  }
   for (int32_t r = 0; r < q->rows; ++r) {
     for (int32_t t = 0; t < q->cols; ++t) {
       const float u0 = *a0, u1 = *a1, u2 = *a2, u3 = *a3;
       const float v0 = *b0, v1 = *b1, v2 = *b2, v3 = *b3;
-      s00 += u0 * v0;
-      s01 += u0 * v1;
-      s02 += u0 * v2;
-      s03 += u0 * v3;
-      s10 += u1 * v0;
-      s11 += u1 * v1;
-      s12 += u1 * v2;
-      s13 += u1 * v3;
-      s20 += u2 * v0;
-      s21 += u2 * v1;
-      s22 += u2 * v2;
-      s23 += u2 * v3;
-      s30 += u3 * v0;
-      s31 += u3 * v1;
-      s32 += u3 * v2;
-      s33 += u3 * v3;
+      c00 += u0 * v0;
+      c01 += u0 * v1;
+      c02 += u0 * v2;
+      c03 += u0 * v3;
+      c10 += u1 * v0;
+      c11 += u1 * v1;
+      c12 += u1 * v2;
+      c13 += u1 * v3;
+      c20 += u2 * v0;
+      c21 += u2 * v1;
+      c22 += u2 * v2;
+      c23 += u2 * v3;
+      c30 += u3 * v0;
+      c31 += u3 * v1;
+      c32 += u3 * v2;
+      c33 += u3 * v3;
       a0 += as, a1 += as, a2 += as, a3 += as;
       b0 += bs, b1 += bs, b2 += bs, b3 += bs;
     }
     a0 += q->a_next, a1 += q->a_next, a2 += q->a_next, a3 += q->a_next;
     b0 += q->b_next, b1 += q->b_next, b2 += q->b_next, b3 += q->b_next;
   }
-  s[0] = s00, s[1] = s01, s[2] = s02, s[3] = s03;
-  s[4] = s10, s[5] = s11, s[6] = s12, s[7] = s13;
-  s[8] = s20, s[9] = s21, s[10] = s22, s[11] = s23;
-  s[12] = s30, s[13] = s31, s[14] = s32, s[15] = s33;
+  s0[0] = c00, s0[1] = c01, s0[2] = c02, s0[3] = c03;
+  s1[0] = c10, s1[1] = c11, s1[2] = c12, s1[3] = c13;
+  s2[0] = c20, s2[1] = c21, s2[2] = c22, s2[3] = c23;
+  s3[0] = c30, s3[1] = c31, s3[2] = c32, s3[3] = c33;
 }
 
 /* ---- Input gradient: pointwise ---------------------------------------------------------- */
 
 /* 1x1, stride 1, no padding: per group dx[ci][q] = sum_m w[m][ci] dy[m][q] over the pixels q
  * of every batch item (rows past oh get 0). Blocks of 4 input channels x 4 pixels, the pixels
- * counted across the batch so that small images still fill a block; a block past the end is
- * moved back (or, below four, repeats its last lane): rewriting a value is harmless. */
+ * counted across the batch so that small images still fill a block. A block past the end is
+ * moved back (below four, its lanes repeat the last one): rewriting a value is harmless. A block
+ * of four whole channels and four pixels of one plane is written straight from registers. */
 static void bwd_input_pointwise(const odlc_conv2d_params *p, const float *dy, const float *w,
                                 float *dx)
 {
@@ -130,19 +231,20 @@ static void bwd_input_pointwise(const odlc_conv2d_params *p, const float *dy, co
       for (int32_t f = 0; f < total; f += 4) {
         const int32_t fb = total < 4 ? f : block_start(f, total);
         for (int32_t k = 0; k < 4; ++k) {
-          const int32_t ck = cb + k < cpg ? cb + k : cpg - 1;
-          const int32_t fk = fb + k < total ? fb + k : total - 1;
+          const int32_t ck = min32(cb + k, cpg - 1);
+          const int32_t fk = min32(fb + k, total - 1);
           const int32_t n = fk / count;
           q.a[k] = w + (ptrdiff_t)g * mpg * cpg + ck;
           q.b[k] = dy + ((ptrdiff_t)n * p->m + (ptrdiff_t)g * mpg) * count + fk % count;
           out[k] = dx + ((ptrdiff_t)n * p->c + (ptrdiff_t)g * cpg + cb) * plane + fk % count;
         }
-        for (int32_t k = 0; k < 16; ++k) {
-          s[k] = 0.0f;
+        if (cpg >= 4 && out[3] == out[0] + 3) { /* four channels, four adjacent pixels */
+          dot4x4(&q, out[0], plane, 0);
+          continue;
         }
-        dot4x4(&q, s);
-        for (int32_t i = 0; i < 4; ++i) { /* channel cb + i, clamped as its lane */
-          const ptrdiff_t ci = cb + i < cpg ? i : cpg - 1 - cb;
+        dot4x4(&q, s, 4, 0);
+        for (int32_t i = 0; i < 4; ++i) { /* channel cb + i, clamped like its lane */
+          const ptrdiff_t ci = min32(cb + i, cpg - 1) - cb;
           for (int32_t j = 0; j < 4; ++j) {
             out[j][ci * plane] = s[4 * i + j];
           }
@@ -150,9 +252,124 @@ static void bwd_input_pointwise(const odlc_conv2d_params *p, const float *dy, co
       }
     }
   }
-  if (count < plane) { /* output rows oh..h-1 read nothing */
+  if (count < plane) { /* input rows oh..h-1 are read by no output */
     for (int32_t nc = 0; nc < p->n * p->c; ++nc) {
       fill(dx + nc * plane + count, plane - count, 0.0f);
+    }
+  }
+}
+
+/* ---- Input gradient: depthwise ---------------------------------------------------------- */
+
+/* Running sums of four adjacent outputs. */
+typedef struct {
+  float s0, s1, s2, s3;
+} sum4;
+
+/* One kernel row of four adjacent outputs of a 3x3 stride-1 depthwise input gradient:
+ * s_j += k2 * d[j] + k1 * d[j + 1] + k0 * d[j + 2] (the kernel is flipped: tap kw reads the
+ * output kw columns left of the tap kw = 0 one). Six loads feed twelve MACs. */
+static inline void dw3_taps4(sum4 *s, const float *d, float k0, float k1, float k2)
+{
+  const float x0 = d[0], x1 = d[1], x2 = d[2], x3 = d[3], x4 = d[4], x5 = d[5];
+  s->s0 += k2 * x0;
+  s->s0 += k1 * x1;
+  s->s0 += k0 * x2;
+  s->s1 += k2 * x1;
+  s->s1 += k1 * x2;
+  s->s1 += k0 * x3;
+  s->s2 += k2 * x2;
+  s->s2 += k1 * x3;
+  s->s2 += k0 * x4;
+  s->s3 += k2 * x3;
+  s->s3 += k1 * x4;
+  s->s3 += k0 * x5;
+}
+
+/* dx[j], j < n (n >= 4), of one row whose three kernel rows a read the dy rows r[a] (r[a][j] is
+ * what tap kw = 2 of output j reads). The nine weights stay in registers; four outputs per step, the
+ * last partial block moved back. */
+static void dw3_row(const float *const *r, const float *k, float *dx, int32_t n)
+{
+  const float k0 = k[0], k1 = k[1], k2 = k[2];
+  const float k3 = k[3], k4 = k[4], k5 = k[5];
+  const float k6 = k[6], k7 = k[7], k8 = k[8];
+  for (int32_t j = 0; j < n; j += 4) {
+    const int32_t jb = block_start(j, n);
+    sum4 s = {0.0f, 0.0f, 0.0f, 0.0f};
+    dw3_taps4(&s, r[0] + jb, k0, k1, k2);
+    dw3_taps4(&s, r[1] + jb, k3, k4, k5);
+    dw3_taps4(&s, r[2] + jb, k6, k7, k8);
+    dx[jb] = s.s0;
+    dx[jb + 1] = s.s1;
+    dx[jb + 2] = s.s2;
+    dx[jb + 3] = s.s3;
+  }
+}
+
+/* Depthwise 3x3, stride 1, dilation 1: dx[ih][iw] = sum k[kh][kw] dy[ih + pt - kh][iw + pl - kw].
+ * Per dx row, a kernel row that reads no dy row gets zero weights and a valid row to read, so
+ * every row runs the same code; columns with all three taps inside dy run dw3_row, the few
+ * border columns sum their valid taps. */
+static void bwd_input_dw3x3(const odlc_conv2d_params *p, const float *dy, const float *w,
+                            float *dx)
+{
+  const int32_t lo = min32(max32(2 - p->pad_left, 0), p->w); /* interior columns [lo, hi) */
+  const int32_t hi = max32(min32(p->ow - p->pad_left, p->w), lo);
+  for (int32_t nc = 0; nc < p->n * p->c; ++nc) {
+    const float *kc = w + (nc % p->c) * 9;
+    const float *dyc = dy + (ptrdiff_t)nc * p->oh * p->ow;
+    float *dxr = dx + (ptrdiff_t)nc * p->h * p->w;
+    for (int32_t ih = 0; ih < p->h; ++ih, dxr += p->w) {
+      const float *r[3];
+      float k[9];
+      for (int32_t a = 0; a < 3; ++a) { /* kernel row a reads dy row ih + pt - a */
+        const int32_t oh = ih + p->pad_top - a;
+        const int32_t in = oh >= 0 && oh < p->oh;
+        r[a] = dyc + (ptrdiff_t)min32(max32(oh, 0), p->oh - 1) * p->ow;
+        for (int32_t b = 0; b < 3; ++b) {
+          k[3 * a + b] = in ? kc[3 * a + b] : 0.0f;
+        }
+      }
+      if (hi - lo >= 4) { /* tap kw = 2 of column lo reads column lo + pl - 2 >= 0 */
+        const ptrdiff_t first = lo + p->pad_left - 2;
+        const float *rl[3] = {r[0] + first, r[1] + first, r[2] + first};
+        dw3_row(rl, k, dxr + lo, hi - lo);
+      }
+      for (int32_t iw = 0; iw < p->w; ++iw) {
+        if (hi - lo >= 4 && iw == lo) {
+          iw = hi - 1;
+          continue;
+        }
+        /* taps kw with 0 <= iw + pl - kw < ow */
+        const int32_t kw0 = max32(iw + p->pad_left - p->ow + 1, 0);
+        const int32_t kw1 = min32(iw + p->pad_left, 2);
+        float acc = 0.0f;
+        for (int32_t a = 0; a < 3; ++a) {
+          for (int32_t b = kw0; b <= kw1; ++b) {
+            acc += k[3 * a + b] * r[a][iw + p->pad_left - b];
+          }
+        }
+        dxr[iw] = acc;
+      }
+    }
+  }
+}
+
+/* Any other depthwise conv: dx = 0, then each tap adds its rectangle of dy times its weight. */
+static void bwd_input_depthwise(const odlc_conv2d_params *p, const float *dy, const float *w,
+                                float *dx)
+{
+  const int32_t taps = p->kh * p->kw;
+  const ptrdiff_t dy_plane = (ptrdiff_t)p->oh * p->ow;
+  const ptrdiff_t x_plane = (ptrdiff_t)p->h * p->w;
+  tap_rect r;
+  fill(dx, p->n * p->c * x_plane, 0.0f);
+  for (int32_t k = 0; k < taps; ++k) {
+    tap_rect_init(p, k / p->kw, k % p->kw, &r);
+    for (int32_t nc = 0; nc < p->n * p->c; ++nc) {
+      rect_axpy(dy + nc * dy_plane + r.dy_off, dx + nc * x_plane + r.x_off, p->sw, &r,
+                w[(nc % p->c) * taps + k]);
     }
   }
 }
@@ -477,71 +694,18 @@ void odlc_conv2d_backward_input_f32(const odlc_conv2d_params *p, const float *dy
   if (p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pad_top == 0 &&
       p->pad_left == 0 && p->oh <= p->h && p->ow == p->w) {
     bwd_input_pointwise(p, dy, w, dx);
-    return;
+  } else if (p->group == p->c && p->group == p->m) {
+    if (p->kh == 3 && p->kw == 3 && p->sh == 1 && p->sw == 1 && p->dh == 1 && p->dw == 1) {
+      bwd_input_dw3x3(p, dy, w, dx);
+    } else {
+      bwd_input_depthwise(p, dy, w, dx);
+    }
+  } else {
+    bwd_input_general(p, dy, w, dx);
   }
-  bwd_input_general(p, dy, w, dx);
 }
 
 /* ---- Weight gradient -------------------------------------------------------------------- */
-
-/* Outputs o in [*lo, *hi) with 0 <= o * s + off < size and o < n. */
-static void out_range(int32_t off, int32_t s, int32_t size, int32_t n, int32_t *lo, int32_t *hi)
-{
-  const int32_t a = off < 0 ? (-off + s - 1) / s : 0;
-  int32_t b = size - off <= 0 ? 0 : (size - off + s - 1) / s;
-  b = b < n ? b : n;
-  *lo = a;
-  *hi = b > a ? b : a;
-}
-
-/* The outputs whose window has tap (kh, kw) inside the input, within one dy / x plane: `rows`
- * rows of `cols`, starting at dy_off / x_off. Rows that are contiguous in both planes (pointwise
- * convolutions) are merged into one. */
-typedef struct {
-  int32_t rows, cols;
-  ptrdiff_t dy_off, x_off;
-  ptrdiff_t dy_next, x_next; /* from the end of a row to the start of the next */
-} tap_rect;
-
-static void tap_rect_init(const odlc_conv2d_params *p, int32_t kh, int32_t kw, tap_rect *r)
-{
-  int32_t oh0;
-  int32_t oh1;
-  int32_t ow0;
-  int32_t ow1;
-  out_range(kh * p->dh - p->pad_top, p->sh, p->h, p->oh, &oh0, &oh1);
-  out_range(kw * p->dw - p->pad_left, p->sw, p->w, p->ow, &ow0, &ow1);
-  r->rows = ow1 > ow0 ? oh1 - oh0 : 0;
-  r->cols = ow1 - ow0;
-  r->dy_off = (ptrdiff_t)oh0 * p->ow + ow0;
-  r->x_off = (ptrdiff_t)(oh0 * p->sh + kh * p->dh - p->pad_top) * p->w + ow0 * p->sw +
-             kw * p->dw - p->pad_left;
-  if (r->cols == p->ow && (ptrdiff_t)p->sh * p->w == (ptrdiff_t)p->sw * p->ow) {
-    r->cols *= r->rows;
-    r->rows = r->rows > 0 ? 1 : 0;
-  }
-  r->dy_next = p->ow - r->cols;
-  r->x_next = (ptrdiff_t)p->sh * p->w - (ptrdiff_t)r->cols * p->sw;
-}
-
-/* sum over the rectangle of a[pos] * b[pos] (a steps 1, b steps bs), four partial sums. */
-static float rect_dot(const float *a, const float *b, ptrdiff_t bs, const tap_rect *r)
-{
-  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-  for (int32_t i = 0; i < r->rows; ++i, a += r->dy_next, b += r->x_next) {
-    int32_t t = 0;
-    for (; t + 4 <= r->cols; t += 4, a += 4, b += 4 * bs) {
-      s0 += a[0] * b[0];
-      s1 += a[1] * b[bs];
-      s2 += a[2] * b[2 * bs];
-      s3 += a[3] * b[3 * bs];
-    }
-    for (; t < r->cols; ++t, ++a, b += bs) {
-      s0 += *a * *b;
-    }
-  }
-  return (s0 + s1) + (s2 + s3);
-}
 
 /* Blocks of 4 output x 4 input channels of a group (cpg, mpg >= 4), one tap at a time: the
  * dy planes of the four output channels against the x planes of the four input channels, over
@@ -582,7 +746,7 @@ static void bwd_weight_blocked(const odlc_conv2d_params *p, const odlc_sgd_param
               q.a[i] = dyn + i * dy_plane;
               q.b[i] = xn + i * x_plane;
             }
-            dot4x4(&q, acc);
+            dot4x4(&q, acc, 4, 1);
           }
             for (int32_t i = mb - gi * mpg < m ? m - (mb - gi * mpg) : 0; i < 4; ++i) {
             const ptrdiff_t at = ((ptrdiff_t)(mb + i) * cpg + c) * taps + k;
@@ -591,6 +755,62 @@ static void bwd_weight_blocked(const odlc_conv2d_params *p, const odlc_sgd_param
         }
       }
     }
+  }
+}
+
+/* Depthwise 3x3, dilation 1 (any stride): per kernel row, the three taps of a row share each dy
+ * load. Rows come from the kernel row's exact output range; the columns whose three taps are
+ * all inside go together, the few others tap by tap. */
+static void bwd_weight_dw3x3(const odlc_conv2d_params *p, const odlc_sgd_params *s,
+                             const float *x, const float *dy, float *w, float *vw)
+{
+  const ptrdiff_t x_plane = (ptrdiff_t)p->h * p->w;
+  const ptrdiff_t dy_plane = (ptrdiff_t)p->oh * p->ow;
+  const ptrdiff_t sw = p->sw;
+  int32_t lo[3]; /* outputs whose tap kw is inside: [lo[kw], hi[kw]); both fall as kw grows */
+  int32_t hi[3];
+  for (int32_t kw = 0; kw < 3; ++kw) {
+    out_range(kw - p->pad_left, p->sw, p->w, p->ow, &lo[kw], &hi[kw]);
+  }
+  const int32_t in_lo = lo[0]; /* all three taps inside: [in_lo, in_hi) */
+  const int32_t in_hi = max32(hi[2], in_lo);
+  for (int32_t c = 0; c < p->c; ++c) {
+    float g[9];
+    for (int32_t kh = 0; kh < 3; ++kh) {
+      int32_t oh0;
+      int32_t oh1;
+      float g0 = 0.0f, g1 = 0.0f, g2 = 0.0f;
+      float edge[3] = {0.0f, 0.0f, 0.0f};
+      out_range(kh - p->pad_top, p->sh, p->h, p->oh, &oh0, &oh1);
+      for (int32_t n = 0; n < p->n; ++n) {
+        const float *dyc = dy + ((ptrdiff_t)n * p->c + c) * dy_plane;
+        const float *xc = x + ((ptrdiff_t)n * p->c + c) * x_plane;
+        for (int32_t oh = oh0; oh < oh1; ++oh) {
+          const float *dyr = dyc + (ptrdiff_t)oh * p->ow;
+          const float *xr = xc + (ptrdiff_t)(oh * p->sh - p->pad_top + kh) * p->w;
+          for (int32_t ow = in_lo; ow < in_hi; ++ow) {
+            const float d = dyr[ow];
+            const float *xp = xr + (ow * sw - p->pad_left);
+            g0 += d * xp[0];
+            g1 += d * xp[1];
+            g2 += d * xp[2];
+          }
+          for (int32_t kw = 0; kw < 3; ++kw) { /* outputs where only some taps are inside */
+            const int32_t end = min32(in_lo, hi[kw]);
+            for (int32_t ow = lo[kw]; ow < end; ++ow) {
+              edge[kw] += dyr[ow] * xr[ow * sw - p->pad_left + kw];
+            }
+            for (int32_t ow = max32(in_hi, lo[kw]); ow < hi[kw]; ++ow) {
+              edge[kw] += dyr[ow] * xr[ow * sw - p->pad_left + kw];
+            }
+          }
+        }
+      }
+      g[3 * kh] = g0 + edge[0];
+      g[3 * kh + 1] = g1 + edge[1];
+      g[3 * kh + 2] = g2 + edge[2];
+    }
+    sgd_run(s, w + 9 * c, vw ? vw + 9 * c : NULL, 1, g, 9);
   }
 }
 
@@ -646,6 +866,9 @@ void odlc_conv2d_backward_weight_sgd_f32(const odlc_conv2d_params *p, const odlc
   const ptrdiff_t dy_plane = (ptrdiff_t)p->oh * p->ow;
   if (p->c / p->group >= 4 && p->m / p->group >= 4) {
     bwd_weight_blocked(p, s, x, dy, w, vw);
+  } else if (p->group == p->c && p->group == p->m && p->kh == 3 && p->kw == 3 && p->dh == 1 &&
+             p->dw == 1) {
+    bwd_weight_dw3x3(p, s, x, dy, w, vw);
   } else {
     bwd_weight_single(p, s, x, dy, w, vw);
   }

@@ -28,7 +28,9 @@ DIR receives (float32 / int32 little-endian, samples concatenated):
     reference.json          the settings, sizes, and the float32-vs-float64 yardstick: how far
                             this float32 reference is from the same training in float64
 --plan: the names in train.trainable must be exactly the tensors that train here, else the
-script fails (odlc and the reference disagree on what trains).
+script fails (odlc and the reference disagree on what trains). Plan names that are not ONNX
+weight names are paired with the reference's leftover tensors (graph order, same size) and
+listed in reference.json's plan_name_mismatch, which the tests count as a failure.
 """
 import argparse
 import json
@@ -73,17 +75,35 @@ def num_classes(model):
 
 
 def order_from_plan(model, plan_path):
+    """The trainable tensors in odlc's checkpoint order (train.trainable of the plan), as names
+    of model.trainable, and the plan names that are not ONNX weight names. Such a name is
+    paired with the reference's unmatched tensors in graph order when their sizes agree (so the
+    numbers can still be compared); anything else is a PlanMismatch."""
     with open(plan_path) as f:
         plan = json.load(f)
     names = list(plan["train"]["trainable"])
+    shapes = {b["name"]: b.get("size") for b in plan.get("buffers", [])}
     mine = list(model.trainable)
-    missing = [n for n in names if n not in model.trainable]
+    unknown = [n for n in names if n not in model.trainable]
     extra = [n for n in mine if n not in names]
-    if missing or extra or len(set(names)) != len(names):
+    problem = None
+    if len(set(names)) != len(names):
+        problem = "train.trainable lists a tensor twice"
+    elif len(unknown) != len(extra):
+        problem = "different tensors"
+    renamed = {}
+    if problem is None and unknown:
+        for u, e in zip(unknown, extra):
+            size = shapes.get(u)
+            if size is not None and size != 4 * model.trainable[e].numel():
+                problem = f"'{u}' has {size} bytes, '{e}' {4 * model.trainable[e].numel()}"
+                break
+            renamed[u] = e
+    if problem is not None:
         raise PlanMismatch(
-            f"odlc trains {len(names)} tensors, the reference {len(mine)}: only odlc: {missing}, "
-            f"only the reference: {extra}")
-    return names
+            f"{problem}: odlc trains {len(names)} tensors, the reference {len(mine)}: only odlc: "
+            f"{unknown}, only the reference: {extra}")
+    return [renamed.get(n, n) for n in names], renamed
 
 
 def train(model, inputs, labels, steps, batch, lr, momentum, probe_x):
@@ -137,7 +157,7 @@ def run(model_path, cut, steps, batch, lr, out, momentum=0.0, seed=1, probes=8, 
     proto = proto if proto is not None else onnx.load(model_path)
     tdt = torch.float64 if dtype == "float64" else torch.float32
     model = onnx_torch.OnnxTorch(proto, cut=cut, dtype=tdt)
-    names = order_from_plan(model, plan) if plan else list(model.trainable)
+    names, renamed = order_from_plan(model, plan) if plan else (list(model.trainable), {})
     inputs, labels, probe_x, classes = make_data(model, steps, batch, probes, seed)
     w0 = {n: p.detach().clone() for n, p in model.trainable.items()}
     losses, grad0, before, after = train(model, inputs, labels, steps, batch, lr, momentum,
@@ -160,9 +180,11 @@ def run(model_path, cut, steps, batch, lr, out, momentum=0.0, seed=1, probes=8, 
     else:
         update = before_w - after_w
     write_f32(os.path.join(out, "update_expected.bin"), update)
+    plan_names = {v: k for k, v in renamed.items()}
     with open(os.path.join(out, "tensors.txt"), "w") as f:
         for n in names:
-            f.write(f"{w0[n].numel()} {n}\n")
+            f.write(f"{w0[n].numel()} {n}" + (f" (odlc: {plan_names[n]})" if n in plan_names
+                                              else "") + "\n")
     with open(os.path.join(out, "meta.txt"), "w") as f:
         f.write(f"steps {steps}\nbatch {batch}\n")
 
@@ -173,6 +195,8 @@ def run(model_path, cut, steps, batch, lr, out, momentum=0.0, seed=1, probes=8, 
         "trainable_tensors": len(names), "trainable_params": int(before_w.size),
         "order": "plan" if plan else "graph", "losses": losses,
         "bn_folded": model.bn_folded, "bn_frozen_affine": model.bn_affine,
+        # plan names that are not the ONNX weight names (paired by graph order and size)
+        "plan_name_mismatch": renamed,
     }
     if yardstick and dtype == "float32":
         m64 = onnx_torch.OnnxTorch(proto, cut=cut, dtype=torch.float64)
