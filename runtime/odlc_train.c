@@ -5,6 +5,18 @@
 
 #include "odlc_train.h"
 
+/* y[0..n) = 0 in two interleaved passes, which compilers do not turn into a memset call: some C
+ * libraries' memset stores byte by byte (picolibc on RV32: about 7 instructions per byte). */
+static void zero(float *y, ptrdiff_t n)
+{
+  for (ptrdiff_t i = 0; i < n; i += 2) {
+    y[i] = 0.0f;
+  }
+  for (ptrdiff_t i = 1; i < n; i += 2) {
+    y[i] = 0.0f;
+  }
+}
+
 /* ---- Elementwise ------------------------------------------------------------------------ */
 
 int odlc_unary_backward_saves_output(int32_t op)
@@ -170,7 +182,7 @@ void odlc_reduce_sum_f32(const odlc_reduce_sum_params *p, const float *x, float 
       for (int32_t e = 0; e < r->rank; ++e) {
         count *= r->out_shape[e];
       }
-      odlc_fill_f32(y, count, 0.0f);
+      zero(y, count);
       return;
     }
   }
@@ -229,7 +241,7 @@ void odlc_maxpool2d_backward_f32(const odlc_pool2d_params *p, const float *x, co
 {
   const ptrdiff_t plane = (ptrdiff_t)p->h * p->w;
   const ptrdiff_t row = (ptrdiff_t)p->dh * p->w;
-  memset(dx, 0, (size_t)(p->n * p->c) * (size_t)plane * sizeof(float));
+  zero(dx, p->n * p->c * plane);
   for (int32_t nc = 0; nc < p->n * p->c; ++nc, x += plane, dx += plane) {
     for (int32_t oh = 0; oh < p->oh; ++oh, dy += p->ow) {
       const int32_t ih = oh * p->sh - p->pad_top;
@@ -280,7 +292,7 @@ void odlc_avgpool2d_backward_f32(const odlc_pool2d_params *p, const float *dy, f
 {
   const ptrdiff_t plane = (ptrdiff_t)p->h * p->w;
   const ptrdiff_t row = (ptrdiff_t)p->dh * p->w;
-  memset(dx, 0, (size_t)(p->n * p->c) * (size_t)plane * sizeof(float));
+  zero(dx, p->n * p->c * plane);
   for (int32_t nc = 0; nc < p->n * p->c; ++nc, dx += plane) {
     for (int32_t oh = 0; oh < p->oh; ++oh, dy += p->ow) {
       const int32_t ih = oh * p->sh - p->pad_top;
@@ -353,7 +365,7 @@ float odlc_softmax_xent_f32(const odlc_xent_params *p, int32_t n, const float *z
     dz[y] = y == top ? -scale * (other * inv) : dz[y] - scale;
   }
   /* Rows n..batch-1 hold garbage logits: never read, zero gradient. */
-  odlc_fill_f32(dz, (p->batch - n) * k, 0.0f);
+  zero(dz, (ptrdiff_t)(p->batch - n) * k);
   return loss / wsum;
 }
 
