@@ -1,5 +1,6 @@
 #include "targets/PlanReport.h"
 
+#include "ir/OpTable.h"
 #include "targets/StaticMemory.h"
 #include "targets/TargetInfo.h"
 
@@ -111,6 +112,13 @@ PlanSummary summarizePlan(const Graph &g, const TargetInfo &target, int64_t ramB
     if (b.kind == "replay")
       p.replayRamBytes += b.bytes;
   }
+  for (int fn = 0; fn <= int(g.functions.size()); ++fn) {
+    int64_t macs = 0;
+    for (const Node &n : g.nodes)
+      if (!n.dead && n.fn == fn)
+        macs += opInfo(n.op).macs(g, n);
+    p.macs.push_back({g.functionName(fn), macs});
+  }
   p.cut = g.attrs.getString("train.cut", "");
   for (const Tensor &t : g.tensors)
     if (t.isConstant() && t.attrs.getInt("trainable", 0) != 0)
@@ -141,6 +149,9 @@ std::string planJson(const PlanSummary &p) {
                 {"trainable", p.trainable},
                 {"sparse", Json::object()},
                 {"bits", Json::object()}};
+  j["macs"] = Json::object();
+  for (const auto &[fn, macs] : p.macs)
+    j["macs"][fn] = macs;
   j["buffers"] = Json::array();
   for (const PlanEntry &b : p.buffers)
     j["buffers"].push_back({{"name", b.name},

@@ -30,6 +30,8 @@ struct PlanSummary {
   std::string cut;                    ///< "" when the model does not train
   std::vector<std::string> trainable; ///< checkpoint order
   std::vector<PlanEntry> buffers;
+  /// Multiply-accumulates per call of each function (infer, prefix, train), from the op table.
+  std::vector<std::pair<std::string, int64_t>> macs;
 };
 
 /// Collects the plan from the attributes the memory-plan pass wrote.
