@@ -2,6 +2,8 @@
 
 #include "ir/OpTable.h"
 
+#include <algorithm>
+
 namespace odlc {
 
 namespace {
@@ -150,5 +152,24 @@ private:
 } // namespace
 
 StorageInfo analyzeStorage(const Graph &graph) { return StorageAnalysis(graph).run(); }
+
+int64_t arenaLowerBound(const Graph &g, int64_t alignment) {
+  StorageInfo s = analyzeStorage(g);
+  std::vector<int64_t> delta(g.nodes.size() + 2, 0);
+  for (size_t t = 0; t < g.tensors.size(); ++t) {
+    if (s.root[t] != TensorId(t) || s.kind[t] != StorageKind::Arena ||
+        g.tensors[t].kind != TensorKind::Value)
+      continue;
+    int64_t bytes = (g.tensors[t].bytes() + alignment - 1) / alignment * alignment;
+    delta[size_t(s.first[t])] += bytes;
+    delta[size_t(s.last[t]) + 1] -= bytes;
+  }
+  int64_t live = 0, peak = 0;
+  for (int64_t d : delta) {
+    live += d;
+    peak = std::max(peak, live);
+  }
+  return peak;
+}
 
 } // namespace odlc

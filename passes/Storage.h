@@ -28,4 +28,8 @@ struct StorageInfo {
 
 StorageInfo analyzeStorage(const Graph &graph);
 
+/// Largest sum of arena buffer sizes (rounded up to `alignment`) live at one step: what any
+/// offset assignment needs at least for this schedule.
+int64_t arenaLowerBound(const Graph &graph, int64_t alignment);
+
 } // namespace odlc
