@@ -17,71 +17,28 @@ using Json = nlohmann::ordered_json;
 
 Json nullableBytes(int64_t bytes) { return bytes > 0 ? Json(bytes) : Json(nullptr); }
 
-std::string kib(int64_t bytes) { return fmt::format("{:.1f} KiB", double(bytes) / 1024.0); }
-
-std::string bar(int64_t used, int64_t budget) {
-  if (budget <= 0)
-    return "(no budget)";
-  int filled = int(std::min<int64_t>(30, (used * 30 + budget - 1) / budget));
-  return "`" + std::string(size_t(filled), '#') + std::string(size_t(30 - filled), '.') +
-         fmt::format("` {:.1f} %", 100.0 * double(used) / double(budget));
-}
-
-std::string markdown(const PlanSummary &p) {
-  std::string md = fmt::format("# Memory plan ({})\n\n", p.target);
-  md += "| memory | used | budget | use |\n|---|---:|---:|---|\n";
-  int64_t ram = p.arenaBytes + p.staticRamBytes;
-  md += fmt::format("| RAM (arena + static) | {} | {} | {} |\n", kib(ram),
-                    p.ramBudget ? kib(p.ramBudget) : "-", bar(ram, p.ramBudget));
-  md += fmt::format("| flash (weights) | {} | {} | {} |\n\n", kib(p.weightBytes),
-                    p.flashBudget ? kib(p.flashBudget) : "-", bar(p.weightBytes, p.flashBudget));
-  md += fmt::format("Arena {} bytes; lower bound for this schedule {} bytes ({:.1f} % over).\n\n",
-                    p.arenaBytes, p.lowerBoundBytes,
-                    p.lowerBoundBytes ? 100.0 * double(p.arenaBytes - p.lowerBoundBytes) /
-                                            double(p.lowerBoundBytes)
-                                      : 0.0);
-  std::vector<PlanEntry> top = p.buffers;
-  std::stable_sort(top.begin(), top.end(),
-                   [](const PlanEntry &a, const PlanEntry &b) { return a.size > b.size; });
-  md += "## Largest buffers\n\n| buffer | kind | level | bytes | offset | live steps |\n"
-        "|---|---|---|---:|---:|---|\n";
-  for (size_t i = 0; i < top.size() && i < 10; ++i)
-    md += fmt::format("| `{}` | {} | {} | {} | {} | {}..{} |\n", top[i].name, top[i].kind,
-                      top[i].level, top[i].size, top[i].offset, top[i].first, top[i].last);
-  return md;
-}
-
-/// The arena over time: x = schedule step, y = offset; one rectangle per activation buffer.
-std::string svg(const PlanSummary &p) {
-  const double width = 800, height = 400, left = 60, top = 20;
-  double steps = double(std::max<int64_t>(1, p.steps));
-  double bytes = double(std::max<int64_t>(1, std::max(p.arenaBytes, p.lowerBoundBytes)));
-  auto x = [&](double step) { return left + step / steps * (width - left - 20); };
-  auto y = [&](double offset) { return top + (1.0 - offset / bytes) * (height - top - 40); };
-  std::string s = fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" "
-                              "height=\"{}\" font-family=\"sans-serif\" font-size=\"11\">\n",
-                              width, height);
-  s += fmt::format("<text x=\"{}\" y=\"14\">arena over the schedule ({}): {} bytes, lower bound "
-                   "{} bytes</text>\n",
-                   left, p.target, p.arenaBytes, p.lowerBoundBytes);
-  for (const PlanEntry &b : p.buffers) {
-    if (b.level != "ram")
+/// Layers with weights, in inference order, with what training them keeps in memory.
+void collectLayers(const Graph &g, PlanSummary &p) {
+  for (const Node &n : g.nodes) {
+    if (n.dead || n.fn != 0)
       continue;
-    s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
-                     "fill=\"#4e79a7\" fill-opacity=\"0.7\" stroke=\"#1f3b5a\"><title>{} "
-                     "({} B, steps {}..{})</title></rect>\n",
-                     x(double(b.first)), y(double(b.offset + b.size)),
-                     x(double(b.last + 1)) - x(double(b.first)),
-                     y(double(b.offset)) - y(double(b.offset + b.size)), b.name, b.size, b.first,
-                     b.last);
+    if (n.op != OpKind::Conv && n.op != OpKind::Gemm && n.op != OpKind::MatMul)
+      continue;
+    LayerRow row;
+    row.name = n.name;
+    row.op = opName(n.op);
+    for (size_t i = 1; i < n.inputs.size(); ++i) {
+      const Tensor &w = g.tensor(n.inputs[i]);
+      if (!w.isConstant())
+        continue;
+      row.paramBytes += w.bytes();
+      row.trainable = row.trainable || w.attrs.getInt("trainable", 0) != 0;
+    }
+    TensorId kept = g.findTensor(g.tensor(n.inputs[0]).name + "@train");
+    if (row.trainable && kept != kNoTensor)
+      row.keptBytes = g.tensor(kept).bytes();
+    p.layers.push_back(row);
   }
-  s += fmt::format("<line x1=\"{0}\" x2=\"{1}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#e15759\" "
-                   "stroke-dasharray=\"4 3\"/><text x=\"{1}\" y=\"{3:.1f}\" text-anchor=\"end\" "
-                   "fill=\"#e15759\">lower bound</text>\n",
-                   left, width - 20, y(double(p.lowerBoundBytes)),
-                   y(double(p.lowerBoundBytes)) - 3);
-  s += fmt::format("<text x=\"{}\" y=\"{}\">schedule step</text>\n", width / 2, height - 10);
-  return s + "</svg>\n";
 }
 
 } // namespace
@@ -113,6 +70,11 @@ PlanSummary summarizePlan(const Graph &g, const TargetInfo &target, int64_t ramB
       p.replayRamBytes += b.bytes;
   }
   for (int fn = 0; fn <= int(g.functions.size()); ++fn) {
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+      if (g.nodes[i].fn == fn) {
+        p.functionStarts.push_back({g.functionName(fn), int64_t(i)});
+        break;
+      }
     int64_t macs = 0;
     for (const Node &n : g.nodes)
       if (!n.dead && n.fn == fn)
@@ -120,6 +82,8 @@ PlanSummary summarizePlan(const Graph &g, const TargetInfo &target, int64_t ramB
     p.macs.push_back({g.functionName(fn), macs});
   }
   p.cut = g.attrs.getString("train.cut", "");
+  p.batch = g.attrs.getInt("train.batch", 0);
+  collectLayers(g, p);
   for (const Tensor &t : g.tensors)
     if (t.isConstant() && t.attrs.getInt("trainable", 0) != 0)
       p.trainable.push_back(t.name);
@@ -166,8 +130,8 @@ std::string planJson(const PlanSummary &p) {
 
 void writePlanReport(FileSet &files, const PlanSummary &plan) {
   files["memory_plan.json"] = planJson(plan);
-  files["memory_plan.md"] = markdown(plan);
-  files["memory_plan.svg"] = svg(plan);
+  files["memory_plan.md"] = planMarkdown(plan);
+  files["memory_plan.svg"] = planSvg(plan);
 }
 
 } // namespace odlc

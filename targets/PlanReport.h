@@ -20,6 +20,15 @@ struct PlanEntry {
   int64_t offset = 0, size = 0, first = 0, last = 0;
 };
 
+/// One row of the per-layer table (seed 002's cost table): what a layer with weights costs.
+struct LayerRow {
+  std::string name, op;
+  bool trainable = false;
+  int64_t paramBytes = 0;      ///< weights and bias
+  int64_t gradientBytes = 0;   ///< weight-gradient buffers (0: the update is fused)
+  int64_t keptBytes = 0;       ///< its input activation kept for backward, whole batch
+};
+
 struct PlanSummary {
   std::string target;
   int64_t ramBudget = 0, flashBudget = 0; ///< 0: unbounded (host)
@@ -32,7 +41,15 @@ struct PlanSummary {
   std::vector<PlanEntry> buffers;
   /// Multiply-accumulates per call of each function (infer, prefix, train), from the op table.
   std::vector<std::pair<std::string, int64_t>> macs;
+  /// First schedule step of each function, in order.
+  std::vector<std::pair<std::string, int64_t>> functionStarts;
+  std::vector<LayerRow> layers;
+  int64_t batch = 0;
 };
+
+/// memory_plan.md and memory_plan.svg (PlanPicture.cpp).
+std::string planMarkdown(const PlanSummary &plan);
+std::string planSvg(const PlanSummary &plan);
 
 /// Collects the plan from the attributes the memory-plan pass wrote.
 PlanSummary summarizePlan(const Graph &graph, const TargetInfo &target, int64_t ramBudget,

@@ -1,0 +1,204 @@
+// The human half of the memory-plan report: memory_plan.md (budget use as bars, top consumers
+// by kind, the per-layer cost table of seed 002, the largest buffers) and memory_plan.svg (the
+// RAM over the schedule: one rectangle per buffer, colored by kind, with the lower bound and
+// the budget drawn as lines).
+#include "targets/PlanReport.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+namespace odlc {
+
+namespace {
+
+std::string kib(int64_t bytes) { return fmt::format("{:.1f} KiB", double(bytes) / 1024.0); }
+
+std::string bar(int64_t used, int64_t budget) {
+  if (budget <= 0)
+    return "(no budget)";
+  int filled = int(std::min<int64_t>(30, (used * 30 + budget - 1) / budget));
+  return "`" + std::string(size_t(filled), '#') + std::string(size_t(30 - filled), '.') +
+         fmt::format("` {:.1f} %", 100.0 * double(used) / double(budget));
+}
+
+const char *colorOf(const std::string &kind) {
+  if (kind == "gradient")
+    return "#f28e2b";
+  if (kind == "weight")
+    return "#59a14f";
+  if (kind == "replay")
+    return "#b07aa1";
+  if (kind == "scratch")
+    return "#9c755f";
+  return "#4e79a7"; // activation
+}
+
+std::string budgetTable(const PlanSummary &p) {
+  int64_t ram = p.arenaBytes + p.staticRamBytes;
+  std::string md = "| memory | used | budget | use |\n|---|---:|---:|---|\n";
+  md += fmt::format("| RAM | {} | {} | {} |\n", kib(ram), p.ramBudget ? kib(p.ramBudget) : "-",
+                    bar(ram, p.ramBudget));
+  md += fmt::format("| flash | {} | {} | {} |\n\n", kib(p.weightBytes),
+                    p.flashBudget ? kib(p.flashBudget) : "-", bar(p.weightBytes, p.flashBudget));
+  double over = p.lowerBoundBytes ? 100.0 * double(p.arenaBytes - p.lowerBoundBytes) /
+                                        double(p.lowerBoundBytes)
+                                  : 0.0;
+  md += fmt::format("Arena {} bytes; lower bound for this schedule {} bytes ({:.1f} % over).",
+                    p.arenaBytes, p.lowerBoundBytes, over);
+  if (!p.cut.empty())
+    md += fmt::format(" Training from `{}` with batches of {}.", p.cut, p.batch);
+  return md + "\n\n";
+}
+
+/// Peak bytes of each kind at one step (arena buffers share bytes over time), plus the static
+/// buffers, by level: where the memory goes.
+std::string consumersTable(const PlanSummary &p) {
+  std::map<std::pair<std::string, std::string>, std::map<int64_t, int64_t>> deltas;
+  for (const PlanEntry &b : p.buffers) {
+    auto &d = deltas[{b.level, b.kind}];
+    d[b.first] += b.size;
+    d[b.last + 1] -= b.size;
+  }
+  std::vector<std::pair<int64_t, std::pair<std::string, std::string>>> rows;
+  for (const auto &[key, d] : deltas) {
+    int64_t live = 0, peak = 0;
+    for (const auto &[step, delta] : d) {
+      live += delta;
+      peak = std::max(peak, live);
+    }
+    rows.push_back({peak, key});
+  }
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const auto &a, const auto &b) { return a.first > b.first; });
+  std::string md = "## Top consumers by kind\n\n| level | kind | peak bytes | share of the level |\n"
+                   "|---|---|---:|---|\n";
+  for (const auto &[bytes, key] : rows) {
+    int64_t levelTotal = key.first == "ram" ? p.arenaBytes + p.staticRamBytes : p.weightBytes;
+    md += fmt::format("| {} | {} | {} | {} |\n", key.first, key.second, bytes,
+                      bar(bytes, levelTotal));
+  }
+  return md + "\n";
+}
+
+/// Seed 002's table per layer with weights: parameters, weight gradients, kept activations.
+std::string layerTable(const PlanSummary &p) {
+  if (p.layers.empty())
+    return "";
+  std::string md = "## Layers\n\n| layer | op | trains | parameters | weight gradients | "
+                   "activations kept for backward |\n|---|---|---|---:|---:|---:|\n";
+  int64_t params = 0, kept = 0;
+  for (const LayerRow &row : p.layers) {
+    md += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", row.name, row.op,
+                      row.trainable ? "yes" : "", row.paramBytes,
+                      row.trainable ? "0 (fused update)" : "", row.trainable ? row.keptBytes : 0);
+    params += row.paramBytes;
+    kept += row.keptBytes;
+  }
+  md += fmt::format("| **total** | | | {} | 0 | {} |\n", params, kept);
+  if (!p.cut.empty())
+    md += fmt::format("| **replay buffer** | | | | | {} |\n", p.replayRamBytes);
+  return md + "\n";
+}
+
+std::string largestBuffers(const PlanSummary &p) {
+  std::vector<PlanEntry> top = p.buffers;
+  std::stable_sort(top.begin(), top.end(),
+                   [](const PlanEntry &a, const PlanEntry &b) { return a.size > b.size; });
+  std::string md = "## Largest buffers\n\n| buffer | kind | level | bytes | offset | live steps "
+                   "|\n|---|---|---|---:|---:|---|\n";
+  for (size_t i = 0; i < top.size() && i < 12; ++i)
+    md += fmt::format("| `{}` | {} | {} | {} | {} | {}..{} |\n", top[i].name, top[i].kind,
+                      top[i].level, top[i].size, top[i].offset, top[i].first, top[i].last);
+  return md;
+}
+
+struct Frame {
+  double width = 960, height = 480, left = 80, right = 150, top = 40, bottom = 50;
+  double steps = 1, bytes = 1;
+  double x(double step) const { return left + step / steps * (width - left - right); }
+  double y(double offset) const { return top + (1.0 - offset / bytes) * (height - top - bottom); }
+};
+
+std::string horizontalLine(const Frame &f, int64_t bytes, const char *color, const std::string &label) {
+  return fmt::format("<line x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" "
+                     "stroke=\"{3}\" stroke-width=\"1.5\" stroke-dasharray=\"6 3\"/>"
+                     "<text x=\"{4:.1f}\" y=\"{5:.1f}\" fill=\"{3}\">{6}</text>\n",
+                     f.left, f.width - f.right, f.y(double(bytes)), color,
+                     f.width - f.right + 4, f.y(double(bytes)) + 4, label);
+}
+
+std::string axes(const Frame &f) {
+  std::string s = fmt::format(
+      "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#333\"/>"
+      "<line x1=\"{0}\" x2=\"{3}\" y1=\"{2}\" y2=\"{2}\" stroke=\"#333\"/>\n",
+      f.left, f.top, f.height - f.bottom, f.width - f.right);
+  for (int i = 0; i <= 4; ++i) {
+    double bytes = f.bytes * i / 4;
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n",
+                     f.left - 4, f.y(bytes) + 4, kib(int64_t(bytes)));
+  }
+  s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">schedule step</text>\n",
+                   (f.left + f.width - f.right) / 2, f.height - 12);
+  return s;
+}
+
+std::string legend(const Frame &f) {
+  std::string s;
+  const char *kinds[] = {"activation", "gradient", "weight", "replay", "scratch"};
+  for (int i = 0; i < 5; ++i)
+    s += fmt::format("<rect x=\"{0:.1f}\" y=\"{1:.1f}\" width=\"12\" height=\"12\" fill=\"{2}\"/>"
+                     "<text x=\"{3:.1f}\" y=\"{4:.1f}\">{5}</text>\n",
+                     f.width - f.right + 4, f.top + 40 + 18 * i, colorOf(kinds[i]),
+                     f.width - f.right + 20, f.top + 50 + 18 * i, kinds[i]);
+  return s;
+}
+
+} // namespace
+
+std::string planMarkdown(const PlanSummary &p) {
+  return fmt::format("# Memory plan ({})\n\n", p.target) + budgetTable(p) + consumersTable(p) +
+         layerTable(p) + largestBuffers(p) +
+         "\nThe picture of the RAM over the schedule is memory_plan.svg.\n";
+}
+
+std::string planSvg(const PlanSummary &p) {
+  Frame f;
+  f.steps = double(std::max<int64_t>(1, p.steps));
+  int64_t ram = p.arenaBytes + p.staticRamBytes;
+  f.bytes = double(std::max<int64_t>({1, ram, p.lowerBoundBytes}));
+  if (p.ramBudget > 0 && double(p.ramBudget) <= f.bytes * 1.5)
+    f.bytes = std::max(f.bytes, double(p.ramBudget));
+  f.bytes *= 1.05;
+  std::string s = fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" "
+                              "height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n"
+                              "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+                              f.width, f.height);
+  s += fmt::format("<text x=\"{}\" y=\"22\" font-size=\"15\">RAM over the schedule ({}): "
+                   "arena {} + static {}</text>\n",
+                   f.left, p.target, kib(p.arenaBytes), kib(p.staticRamBytes));
+  for (const auto &[name, start] : p.functionStarts) {
+    double x = f.x(double(start));
+    s += fmt::format("<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#bbb\"/>"
+                     "<text x=\"{3:.1f}\" y=\"{4}\" fill=\"#666\">{5}</text>\n",
+                     x, f.top, f.height - f.bottom, x + 3, f.top + 12, name);
+  }
+  for (const PlanEntry &b : p.buffers) {
+    if (b.level != "ram")
+      continue;
+    double x0 = f.x(double(b.first)), x1 = f.x(double(b.last + 1));
+    double y0 = f.y(double(b.offset + b.size)), y1 = f.y(double(b.offset));
+    s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
+                     "fill=\"{}\" fill-opacity=\"0.75\" stroke=\"white\" stroke-width=\"0.5\">"
+                     "<title>{}: {} {} B at {}, steps {}..{}</title></rect>\n",
+                     x0, y0, std::max(0.5, x1 - x0), std::max(0.5, y1 - y0), colorOf(b.kind),
+                     b.name, b.kind, b.size, b.offset, b.first, b.last);
+  }
+  s += horizontalLine(f, p.lowerBoundBytes, "#e15759", "arena lower bound");
+  if (p.ramBudget > 0 && double(p.ramBudget) <= f.bytes)
+    s += horizontalLine(f, p.ramBudget, "#222", "RAM budget");
+  return s + axes(f) + legend(f) + "</svg>\n";
+}
+
+} // namespace odlc
