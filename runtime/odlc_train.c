@@ -344,7 +344,8 @@ float odlc_softmax_xent_f32(const odlc_xent_params *p, int32_t n, const float *z
     const int32_t y = labels[i];
     const float wi = class_weight ? class_weight[y] : 1.0f;
     const float scale = wi / wsum;
-    int32_t top = 0; /* first maximum */
+    const float zy = z[y]; /* read before dz is written (dz may even be z) */
+    int32_t top = 0;       /* first maximum */
     float other = 0.0f;
     for (int32_t j = 1; j < k; ++j) {
       top = z[j] > z[top] ? j : top;
@@ -357,7 +358,7 @@ float odlc_softmax_xent_f32(const odlc_xent_params *p, int32_t n, const float *z
       other += j == top ? 0.0f : dz[j];
     }
     /* logsumexp(z) - z[y] = log(sum) + (max - z[y]), both terms >= 0. */
-    loss += wi * (log1pf(other) + (mx - z[y]));
+    loss += wi * (log1pf(other) + (mx - zy));
     const float inv = 1.0f / (1.0f + other);
     for (int32_t j = 0; j < k; ++j) {
       dz[j] = scale * (dz[j] * inv);

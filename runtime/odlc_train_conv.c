@@ -1,16 +1,17 @@
 /* odlc runtime: conv2d backward (input gradient; fused weight gradient + SGD). See odlc_train.h.
  *
- * Geometry without per-MAC bounds checks, two ways:
+ * No bounds check per MAC: the geometry is worked out per row, column or kernel tap.
  *  - For a fixed kernel tap, the outputs whose window puts that tap inside the input form a
- *    rectangle (tap_rect). Weight gradients are sums over such rectangles, and the depthwise
- *    input gradient adds each tap's rectangle of dy into dx.
+ *    rectangle (out_range, tap_rect). Weight gradients are sums over such rectangles.
  *  - For a fixed input row (column), the taps that read it are every (s / gcd(s, d))-th tap of a
  *    contiguous range (all of them for stride 1), each reading the previous output
- *    (axis_taps_at). The general input gradient gathers over those; it works them out once per
+ *    (axis_taps_at). The general input gradient gathers over those, working them out once per
  *    row and once per border column or block of four interior columns, for all channels.
  * Register blocking: 4 x 4 sums share eight loads (4 output x 4 input channels for weight
- * gradients; 4 input channels x 4 columns for input gradients). Pointwise convolutions are plain
- * matrix products; depthwise 3x3 convolutions keep the kernel in registers.
+ * gradients, 4 input channels x 4 columns for input gradients).
+ * Fast paths: pointwise convolutions are plain matrix products; depthwise 3x3 (dilation 1)
+ * convolutions keep the kernel in registers and handle their few border columns apart; other
+ * depthwise convolutions add each tap's rectangle of dy into dx.
  * A fused update finishes a block's sums (over the batch and all positions) before it updates
  * those weights, and nothing else reads them. */
 #include "odlc_train.h"
@@ -77,12 +78,12 @@ static void out_range(int32_t off, int32_t s, int32_t size, int32_t n, int32_t *
 }
 
 /* The outputs whose window has tap (kh, kw) inside the input, within one dy / x plane: `rows`
- * rows of `cols`, starting at dy_off / x_off. Rows that are contiguous in both planes (pointwise
- * convolutions) are merged into one. */
+ * rows of `cols`, starting at dy_off / x_off, rows dy_row / x_row apart (x columns sw apart).
+ * Rows that are contiguous in both planes (pointwise convolutions) are merged into one. */
 typedef struct {
   int32_t rows, cols;
   ptrdiff_t dy_off, x_off;
-  ptrdiff_t dy_next, x_next; /* from the end of a row to the start of the next */
+  ptrdiff_t dy_row, x_row;
 } tap_rect;
 
 static void tap_rect_init(const odlc_conv2d_params *p, int32_t kh, int32_t kw, tap_rect *r)
@@ -95,7 +96,9 @@ static void tap_rect_init(const odlc_conv2d_params *p, int32_t kh, int32_t kw, t
   out_range(kw * p->dw - p->pad_left, p->sw, p->w, p->ow, &ow0, &ow1);
   r->rows = ow1 > ow0 ? oh1 - oh0 : 0;
   r->cols = r->rows > 0 ? ow1 - ow0 : 0;
-  r->dy_off = r->x_off = r->dy_next = r->x_next = 0;
+  r->dy_off = r->x_off = 0;
+  r->dy_row = p->ow;
+  r->x_row = (ptrdiff_t)p->sh * p->w;
   if (r->rows == 0) { /* the tap never lands inside the input */
     return;
   }
@@ -104,43 +107,59 @@ static void tap_rect_init(const odlc_conv2d_params *p, int32_t kh, int32_t kw, t
              kw * p->dw - p->pad_left;
   if (r->cols == p->ow && (ptrdiff_t)p->sh * p->w == (ptrdiff_t)p->sw * p->ow) {
     r->cols *= r->rows;
-    r->rows = r->rows > 0 ? 1 : 0;
+    r->rows = 1;
   }
-  r->dy_next = p->ow - r->cols;
-  r->x_next = (ptrdiff_t)p->sh * p->w - (ptrdiff_t)r->cols * p->sw;
 }
 
-/* sum over the rectangle of a[pos] * b[pos] (a steps 1, b steps bs), four partial sums. */
-static float rect_dot(const float *a, const float *b, ptrdiff_t bs, const tap_rect *r)
+/* sum_{t < n} a[t * as] * b[t * bs], four partial sums. */
+static float strided_dot(const float *a, ptrdiff_t as, const float *b, ptrdiff_t bs, int32_t n)
 {
   float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-  for (int32_t i = 0; i < r->rows; ++i, a += r->dy_next, b += r->x_next) {
-    int32_t t = 0;
-    for (; t + 4 <= r->cols; t += 4, a += 4, b += 4 * bs) {
-      s0 += a[0] * b[0];
-      s1 += a[1] * b[bs];
-      s2 += a[2] * b[2 * bs];
-      s3 += a[3] * b[3 * bs];
-    }
-    for (; t < r->cols; ++t, ++a, b += bs) {
-      s0 += *a * *b;
-    }
+  int32_t t = 0;
+  for (; t + 4 <= n; t += 4, a += 4 * as, b += 4 * bs) {
+    s0 += a[0] * b[0];
+    s1 += a[as] * b[bs];
+    s2 += a[2 * as] * b[2 * bs];
+    s3 += a[3 * as] * b[3 * bs];
+  }
+  for (; t < n; ++t, a += as, b += bs) {
+    s0 += *a * *b;
   }
   return (s0 + s1) + (s2 + s3);
 }
 
-/* b[pos] += u * a[pos] over the rectangle (a steps 1, b steps bs). */
-static void rect_axpy(const float *a, float *b, ptrdiff_t bs, const tap_rect *r, float u)
+/* b[t * bs] += u * a[t * as] for t < n. */
+static void strided_axpy(const float *a, ptrdiff_t as, float *b, ptrdiff_t bs, int32_t n, float u)
 {
-  for (int32_t i = 0; i < r->rows; ++i, a += r->dy_next, b += r->x_next) {
+  for (int32_t t = 0; t < n; ++t, a += as, b += bs) {
+    *b += u * *a;
+  }
+}
+
+/* sum over the rectangle of dy[pos] * x[pos] (x columns sw apart). */
+static float rect_dot(const float *dy, const float *x, ptrdiff_t sw, const tap_rect *r)
+{
+  float s = 0.0f;
+  for (int32_t i = 0; i < r->rows; ++i, dy += r->dy_row, x += r->x_row) {
+    s += strided_dot(dy, 1, x, sw, r->cols);
+  }
+  return s;
+}
+
+/* x[pos] += u * dy[pos] over the rectangle (x columns sw apart). */
+static void rect_axpy(const float *dy, float *x, ptrdiff_t sw, const tap_rect *r, float u)
+{
+  for (int32_t i = 0; i < r->rows; ++i, dy += r->dy_row, x += r->x_row) {
+    const float *a = dy;
+    float *b = x;
     int32_t t = 0;
-    for (; t + 4 <= r->cols; t += 4, a += 4, b += 4 * bs) {
+    for (; t + 4 <= r->cols; t += 4, a += 4, b += 4 * sw) {
       b[0] += u * a[0];
-      b[bs] += u * a[1];
-      b[2 * bs] += u * a[2];
-      b[3 * bs] += u * a[3];
+      b[sw] += u * a[1];
+      b[2 * sw] += u * a[2];
+      b[3 * sw] += u * a[3];
     }
-    for (; t < r->cols; ++t, ++a, b += bs) {
+    for (; t < r->cols; ++t, ++a, b += sw) {
       *b += u * *a;
     }
   }
@@ -176,7 +195,22 @@ static void dot4x4(const lanes4 *q, float *s, ptrdiff_t ld, int32_t add)
     c30 = s3[0], c31 = s3[1], c32 = s3[2], c33 = s3[3];
   }
   for (int32_t r = 0; r < q->rows; ++r) {
-    for (int32_t t = 0; t < q->cols; ++t) {
+    int32_t t = 0;
+    if (as == 1 && bs == 1) { /* two positions per step, fewer pointer updates */
+      for (; t + 2 <= q->cols; t += 2) {
+        c00 += a0[0] * b0[0], c01 += a0[0] * b1[0], c02 += a0[0] * b2[0], c03 += a0[0] * b3[0];
+        c10 += a1[0] * b0[0], c11 += a1[0] * b1[0], c12 += a1[0] * b2[0], c13 += a1[0] * b3[0];
+        c20 += a2[0] * b0[0], c21 += a2[0] * b1[0], c22 += a2[0] * b2[0], c23 += a2[0] * b3[0];
+        c30 += a3[0] * b0[0], c31 += a3[0] * b1[0], c32 += a3[0] * b2[0], c33 += a3[0] * b3[0];
+        c00 += a0[1] * b0[1], c01 += a0[1] * b1[1], c02 += a0[1] * b2[1], c03 += a0[1] * b3[1];
+        c10 += a1[1] * b0[1], c11 += a1[1] * b1[1], c12 += a1[1] * b2[1], c13 += a1[1] * b3[1];
+        c20 += a2[1] * b0[1], c21 += a2[1] * b1[1], c22 += a2[1] * b2[1], c23 += a2[1] * b3[1];
+        c30 += a3[1] * b0[1], c31 += a3[1] * b1[1], c32 += a3[1] * b2[1], c33 += a3[1] * b3[1];
+        a0 += 2, a1 += 2, a2 += 2, a3 += 2;
+        b0 += 2, b1 += 2, b2 += 2, b3 += 2;
+      }
+    }
+    for (; t < q->cols; ++t) {
       const float u0 = *a0, u1 = *a1, u2 = *a2, u3 = *a3;
       const float v0 = *b0, v1 = *b1, v2 = *b2, v3 = *b3;
       c00 += u0 * v0;
@@ -205,6 +239,32 @@ static void dot4x4(const lanes4 *q, float *s, ptrdiff_t ld, int32_t add)
   s1[0] = c10, s1[1] = c11, s1[2] = c12, s1[3] = c13;
   s2[0] = c20, s2[1] = c21, s2[2] = c22, s2[3] = c23;
   s3[0] = c30, s3[1] = c31, s3[2] = c32, s3[3] = c33;
+}
+
+/* s[i * ld + j] = sum_{t < n} a[t * as + i] * b[t * bs + j], i, j < 4: four adjacent lanes on
+ * each side, so two pointers step for sixteen MACs. */
+static void outer4x4(const float *a, ptrdiff_t as, const float *b, ptrdiff_t bs, int32_t n,
+                     float *s, ptrdiff_t ld)
+{
+  float c00 = 0.0f, c01 = 0.0f, c02 = 0.0f, c03 = 0.0f;
+  float c10 = 0.0f, c11 = 0.0f, c12 = 0.0f, c13 = 0.0f;
+  float c20 = 0.0f, c21 = 0.0f, c22 = 0.0f, c23 = 0.0f;
+  float c30 = 0.0f, c31 = 0.0f, c32 = 0.0f, c33 = 0.0f;
+  for (int32_t t = 0; t < n; ++t, a += as, b += bs) {
+    const float u0 = a[0], u1 = a[1], u2 = a[2], u3 = a[3];
+    const float v0 = b[0], v1 = b[1], v2 = b[2], v3 = b[3];
+    c00 += u0 * v0, c01 += u0 * v1, c02 += u0 * v2, c03 += u0 * v3;
+    c10 += u1 * v0, c11 += u1 * v1, c12 += u1 * v2, c13 += u1 * v3;
+    c20 += u2 * v0, c21 += u2 * v1, c22 += u2 * v2, c23 += u2 * v3;
+    c30 += u3 * v0, c31 += u3 * v1, c32 += u3 * v2, c33 += u3 * v3;
+  }
+  s[0] = c00, s[1] = c01, s[2] = c02, s[3] = c03;
+  s += ld;
+  s[0] = c10, s[1] = c11, s[2] = c12, s[3] = c13;
+  s += ld;
+  s[0] = c20, s[1] = c21, s[2] = c22, s[3] = c23;
+  s += ld;
+  s[0] = c30, s[1] = c31, s[2] = c32, s[3] = c33;
 }
 
 /* ---- Input gradient: pointwise ---------------------------------------------------------- */
@@ -244,7 +304,7 @@ static void bwd_input_pointwise(const odlc_conv2d_params *p, const float *dy, co
           out[k] = dx + ((ptrdiff_t)n * p->c + (ptrdiff_t)g * cpg + cb) * plane + fk % count;
         }
         if (cpg >= 4 && out[3] == out[0] + 3) { /* four channels, four adjacent pixels */
-          dot4x4(&q, out[0], plane, 0);
+          outer4x4(q.a[0], cpg, q.b[0], count, mpg, out[0], plane);
           continue;
         }
         dot4x4(&q, s, 4, 0);
@@ -291,10 +351,11 @@ static inline void dw3_taps4(sum4 *s, const float *d, float k0, float k1, float 
   s->s3 += k0 * x5;
 }
 
-/* dx[j], j < n (n >= 4), of one row whose three kernel rows a read the dy rows r[a] (r[a][j] is
- * what tap kw = 2 of output j reads). The nine weights stay in registers; four outputs per step, the
- * last partial block moved back. */
-static void dw3_row(const float *const *r, const float *k, float *dx, int32_t n)
+/* dx[j], j < n (n >= 4), of one row from its kernel rows [a0, a1), kernel row a reading the dy
+ * row r[a] (r[a][j] is what tap kw = 2 of output j reads). Four outputs per step, the last
+ * partial block moved back; with all three kernel rows the nine weights stay in registers. */
+static void dw3_row(const float *const *r, const float *k, int32_t a0, int32_t a1, float *dx,
+                    int32_t n)
 {
   const float k0 = k[0], k1 = k[1], k2 = k[2];
   const float k3 = k[3], k4 = k[4], k5 = k[5];
@@ -302,9 +363,15 @@ static void dw3_row(const float *const *r, const float *k, float *dx, int32_t n)
   for (int32_t j = 0; j < n; j += 4) {
     const int32_t jb = block_start(j, n);
     sum4 s = {0.0f, 0.0f, 0.0f, 0.0f};
-    dw3_taps4(&s, r[0] + jb, k0, k1, k2);
-    dw3_taps4(&s, r[1] + jb, k3, k4, k5);
-    dw3_taps4(&s, r[2] + jb, k6, k7, k8);
+    if (a1 - a0 == 3) {
+      dw3_taps4(&s, r[0] + jb, k0, k1, k2);
+      dw3_taps4(&s, r[1] + jb, k3, k4, k5);
+      dw3_taps4(&s, r[2] + jb, k6, k7, k8);
+    } else {
+      for (int32_t a = a0; a < a1; ++a) {
+        dw3_taps4(&s, r[a] + jb, k[3 * a], k[3 * a + 1], k[3 * a + 2]);
+      }
+    }
     dx[jb] = s.s0;
     dx[jb + 1] = s.s1;
     dx[jb + 2] = s.s2;
@@ -312,50 +379,161 @@ static void dw3_row(const float *const *r, const float *k, float *dx, int32_t n)
   }
 }
 
-/* Depthwise 3x3, stride 1, dilation 1: dx[ih][iw] = sum k[kh][kw] dy[ih + pt - kh][iw + pl - kw].
- * Per dx row, a kernel row that reads no dy row gets zero weights and a valid row to read, so
- * every row runs the same code; columns with all three taps inside dy run dw3_row, the few
- * border columns sum their valid taps. */
+/* Column iw (c = iw + pl) of `rows` dx rows that all three kernel rows read, kernel row a of
+ * the first one reading dy row d + (2 - a) * ow: nine taps with the kernel in registers. A tap
+ * whose column c - kw is outside dy reads the nearest column inside instead, with weight 0; one
+ * of the element's own taps reads that value too, so nothing unrelated can leak in. */
+static void dw3_col(const float *d, int32_t ow, const float *k, int32_t c, int32_t rows,
+                    float *dx, int32_t w)
+{
+  int32_t j[3];
+  float u[9];
+  if (c - 2 >= ow || c < 0) { /* no tap inside */
+    for (int32_t i = 0; i < rows; ++i) {
+      dx[(ptrdiff_t)i * w] = 0.0f;
+    }
+    return;
+  }
+  for (int32_t b = 0; b < 3; ++b) {
+    j[b] = min32(max32(c - b, 0), ow - 1);
+    for (int32_t a = 0; a < 3; ++a) {
+      u[3 * a + b] = j[b] == c - b ? k[3 * a + b] : 0.0f;
+    }
+  }
+  const float u0 = u[0], u1 = u[1], u2 = u[2], u3 = u[3], u4 = u[4];
+  const float u5 = u[5], u6 = u[6], u7 = u[7], u8 = u[8];
+  for (int32_t i = 0; i < rows; ++i, d += ow, dx += w) {
+    const float *r2 = d;      /* read by kernel row 2 */
+    const float *r1 = d + ow; /* kernel row 1 */
+    const float *r0 = r1 + ow;
+    float acc = u0 * r0[j[0]];
+    acc += u1 * r0[j[1]];
+    acc += u2 * r0[j[2]];
+    acc += u3 * r1[j[0]];
+    acc += u4 * r1[j[1]];
+    acc += u5 * r1[j[2]];
+    acc += u6 * r2[j[0]];
+    acc += u7 * r2[j[1]];
+    acc += u8 * r2[j[2]];
+    *dx = acc;
+  }
+}
+
+/* One dx element of a 3x3 stride-1 depthwise conv from its taps inside dy: kernel rows [a0, a1)
+ * (row a reads dy row top - a of the plane dyc), kernel columns with 0 <= c - kw < ow. */
+static float dw3_point(const float *dyc, const float *k, int32_t top, int32_t a0, int32_t a1,
+                       int32_t c, int32_t ow)
+{
+  const int32_t kw0 = max32(c - ow + 1, 0);
+  const int32_t kw1 = min32(c, 2);
+  float acc = 0.0f;
+  for (int32_t a = a0; a < a1; ++a) {
+    const float *d = dyc + (ptrdiff_t)(top - a) * ow + c;
+    for (int32_t b = kw0; b <= kw1; ++b) {
+      acc += k[3 * a + b] * d[-b];
+    }
+  }
+  return acc;
+}
+
+/* Depthwise 3x3, stride 1, dilation 1: dx[ih][iw] = sum k[kh][kw] dy[ih + pt - kh][iw + pl - kw]
+ * over the taps inside dy. The rows that all three kernel rows read ([full0, full1)) run dw3_row
+ * over the columns that all three kernel columns read, and dw3_col down each other column; the
+ * few rows left (top and bottom) run dw3_row with their kernel rows and dw3_point elsewhere. */
 static void bwd_input_dw3x3(const odlc_conv2d_params *p, const float *dy, const float *w,
                             float *dx)
 {
   const int32_t lo = min32(max32(2 - p->pad_left, 0), p->w); /* interior columns [lo, hi) */
   const int32_t hi = max32(min32(p->ow - p->pad_left, p->w), lo);
+  const int32_t inner = hi - lo >= 4 ? hi - lo : 0;
+  const ptrdiff_t first = lo + p->pad_left - 2; /* what tap kw = 2 of column lo reads, >= 0 */
+  const int32_t full0 = min32(max32(2 - p->pad_top, 0), p->h); /* rows with 0 <= top - 2 */
+  const int32_t full1 = max32(min32(p->oh - p->pad_top, p->h), full0); /* and top < oh */
   for (int32_t nc = 0; nc < p->n * p->c; ++nc) {
-    const float *kc = w + (nc % p->c) * 9;
+    const float *k = w + (nc % p->c) * 9;
     const float *dyc = dy + (ptrdiff_t)nc * p->oh * p->ow;
-    float *dxr = dx + (ptrdiff_t)nc * p->h * p->w;
-    for (int32_t ih = 0; ih < p->h; ++ih, dxr += p->w) {
-      const float *r[3];
-      float k[9];
-      for (int32_t a = 0; a < 3; ++a) { /* kernel row a reads dy row ih + pt - a */
-        const int32_t oh = ih + p->pad_top - a;
-        const int32_t in = oh >= 0 && oh < p->oh;
-        r[a] = dyc + (ptrdiff_t)min32(max32(oh, 0), p->oh - 1) * p->ow;
-        for (int32_t b = 0; b < 3; ++b) {
-          k[3 * a + b] = in ? kc[3 * a + b] : 0.0f;
+    float *dxc = dx + (ptrdiff_t)nc * p->h * p->w;
+    for (int32_t ih = 0; ih < p->h; ++ih) {
+      const int32_t top = ih + p->pad_top; /* kernel row a reads dy row top - a */
+      const int32_t a0 = max32(top - p->oh + 1, 0);
+      const int32_t a1 = min32(top + 1, 3);
+      const int32_t full = ih >= full0 && ih < full1;
+      const int32_t row = inner > 0 && a1 > a0; /* dw3_row does the interior columns */
+      float *dxr = dxc + (ptrdiff_t)ih * p->w;
+      if (row) {
+        const float *r[3] = {dyc, dyc, dyc}; /* rows outside [a0, a1) are not read */
+        for (int32_t a = a0; a < a1; ++a) {
+          r[a] = dyc + (ptrdiff_t)(top - a) * p->ow + first;
         }
+        dw3_row(r, k, a0, a1, dxr + lo, inner);
       }
-      if (hi - lo >= 4) { /* tap kw = 2 of column lo reads column lo + pl - 2 >= 0 */
-        const ptrdiff_t first = lo + p->pad_left - 2;
-        const float *rl[3] = {r[0] + first, r[1] + first, r[2] + first};
-        dw3_row(rl, k, dxr + lo, hi - lo);
-      }
-      for (int32_t iw = 0; iw < p->w; ++iw) {
-        if (hi - lo >= 4 && iw == lo) {
-          iw = hi - 1;
+      for (int32_t iw = 0; iw < p->w && !full; ++iw) {
+        if (iw == lo && row) {
+          iw += inner - 1;
           continue;
         }
-        /* taps kw with 0 <= iw + pl - kw < ow */
-        const int32_t kw0 = max32(iw + p->pad_left - p->ow + 1, 0);
-        const int32_t kw1 = min32(iw + p->pad_left, 2);
-        float acc = 0.0f;
-        for (int32_t a = 0; a < 3; ++a) {
-          for (int32_t b = kw0; b <= kw1; ++b) {
-            acc += k[3 * a + b] * r[a][iw + p->pad_left - b];
+        dxr[iw] = dw3_point(dyc, k, top, a0, a1, iw + p->pad_left, p->ow);
+      }
+    }
+    for (int32_t iw = 0; iw < p->w && full1 > full0; ++iw) {
+      if (iw == lo && inner > 0) {
+        iw += inner - 1;
+        continue;
+      }
+      dw3_col(dyc + (ptrdiff_t)(full0 + p->pad_top - 2) * p->ow, p->ow, k, iw + p->pad_left,
+              full1 - full0, dxc + (ptrdiff_t)full0 * p->w + iw, p->w);
+    }
+  }
+}
+
+/* Depthwise 3x3, dilation 1, stride >= 2: dx = 0, then every dy element adds itself times the
+ * kernel into its window, one kernel row at a time over that row's exact output range; the
+ * three taps of a kernel row share each dy load. */
+static void bwd_input_dw3x3_strided(const odlc_conv2d_params *p, const float *dy, const float *w,
+                                    float *dx)
+{
+  const ptrdiff_t sw = p->sw;
+  int32_t lo[3]; /* outputs whose tap kw is inside: [lo[kw], hi[kw]) */
+  int32_t hi[3];
+  for (int32_t kw = 0; kw < 3; ++kw) {
+    out_range(kw - p->pad_left, p->sw, p->w, p->ow, &lo[kw], &hi[kw]);
+  }
+  const int32_t in_lo = lo[0];
+  const int32_t in_hi = max32(hi[2], in_lo);
+  const ptrdiff_t x_row = (ptrdiff_t)p->sh * p->w;
+  zero(dx, (ptrdiff_t)p->n * p->c * p->h * p->w);
+  for (int32_t nc = 0; nc < p->n * p->c; ++nc) {
+    const float *dyc = dy + (ptrdiff_t)nc * p->oh * p->ow;
+    float *dxc = dx + (ptrdiff_t)nc * p->h * p->w;
+    for (int32_t kh = 0; kh < 3; ++kh) {
+      const float *k = w + (nc % p->c) * 9 + 3 * kh;
+      const float k0 = k[0], k1 = k[1], k2 = k[2];
+      int32_t oh0;
+      int32_t oh1;
+      out_range(kh - p->pad_top, p->sh, p->h, p->oh, &oh0, &oh1);
+      if (oh1 == oh0) {
+        continue;
+      }
+      const float *dy0 = dyc + (ptrdiff_t)oh0 * p->ow;                     /* first dy row */
+      float *x0 = dxc + (ptrdiff_t)(oh0 * p->sh - p->pad_top + kh) * p->w; /* its dx row */
+      for (int32_t oh = oh0; oh < oh1 && in_hi > in_lo; ++oh) {
+        const float *dyr = dy0 + (ptrdiff_t)(oh - oh0) * p->ow;
+        float *xp = x0 + (ptrdiff_t)(oh - oh0) * x_row + (in_lo * sw - p->pad_left);
+        for (int32_t ow = in_lo; ow < in_hi; ++ow, xp += sw) {
+          const float d = dyr[ow];
+          xp[0] += k0 * d;
+          xp[1] += k1 * d;
+          xp[2] += k2 * d;
+        }
+      }
+      for (int32_t kw = 0; kw < 3; ++kw) { /* edge columns [lo, in_lo) and [in_hi, hi) */
+        const int32_t ranges[4] = {lo[kw], min32(in_lo, hi[kw]), max32(in_hi, lo[kw]), hi[kw]};
+        for (int32_t e = 0; e < 4; e += 2) {
+          for (int32_t ow = ranges[e]; ow < ranges[e + 1]; ++ow) {
+            strided_axpy(dy0 + ow, p->ow, x0 + (ow * sw - p->pad_left + kw), x_row, oh1 - oh0,
+                         k[kw]);
           }
         }
-        dxr[iw] = acc;
       }
     }
   }
@@ -702,6 +880,8 @@ void odlc_conv2d_backward_input_f32(const odlc_conv2d_params *p, const float *dy
   } else if (p->group == p->c && p->group == p->m) {
     if (p->kh == 3 && p->kw == 3 && p->sh == 1 && p->sw == 1 && p->dh == 1 && p->dw == 1) {
       bwd_input_dw3x3(p, dy, w, dx);
+    } else if (p->kh == 3 && p->kw == 3 && p->dh == 1 && p->dw == 1) {
+      bwd_input_dw3x3_strided(p, dy, w, dx);
     } else {
       bwd_input_depthwise(p, dy, w, dx);
     }
@@ -731,7 +911,8 @@ static void bwd_weight_blocked(const odlc_conv2d_params *p, const odlc_sgd_param
   q.b_step = p->sw;
   for (int32_t gi = 0; gi < p->group; ++gi) {
     for (int32_t m = 0; m < mpg; m += 4) {
-      const int32_t mb = gi * mpg + block_start(m, mpg); /* first output channel */
+      const int32_t m0 = block_start(m, mpg); /* block start within the group */
+      const int32_t mb = gi * mpg + m0;       /* its first output channel */
       for (int32_t c = 0; c < cpg; c += 4) {
         const int32_t cb = block_start(c, cpg);
         const float *xg = x + ((ptrdiff_t)gi * cpg + cb) * x_plane;
@@ -739,8 +920,8 @@ static void bwd_weight_blocked(const odlc_conv2d_params *p, const odlc_sgd_param
           tap_rect_init(p, k / p->kw, k % p->kw, &r);
           q.rows = r.rows;
           q.cols = r.cols;
-          q.a_next = r.dy_next;
-          q.b_next = r.x_next;
+          q.a_next = r.dy_row - r.cols;
+          q.b_next = r.x_row - (ptrdiff_t)r.cols * p->sw;
           for (int32_t i = 0; i < 16; ++i) {
             acc[i] = 0.0f;
           }
@@ -753,7 +934,8 @@ static void bwd_weight_blocked(const odlc_conv2d_params *p, const odlc_sgd_param
             }
             dot4x4(&q, acc, 4, 1);
           }
-            for (int32_t i = mb - gi * mpg < m ? m - (mb - gi * mpg) : 0; i < 4; ++i) {
+          /* Lanes below m - m0 and c - cb belong to the previous, overlapping block. */
+          for (int32_t i = m - m0; i < 4; ++i) {
             const ptrdiff_t at = ((ptrdiff_t)(mb + i) * cpg + c) * taps + k;
             sgd_run(s, w + at, vw ? vw + at : NULL, taps, acc + 4 * i + (c - cb), 4 - (c - cb));
           }
@@ -763,64 +945,99 @@ static void bwd_weight_blocked(const odlc_conv2d_params *p, const odlc_sgd_param
   }
 }
 
-/* Depthwise 3x3, dilation 1 (any stride): per kernel row, the three taps of a row share each dy
- * load. Rows come from the kernel row's exact output range; the columns whose three taps are
- * all inside go together, the few others tap by tap. */
+/* Sums over `cols` outputs of `rows` rows (dy rows dy_row apart, x rows x_row apart) of
+ * dy[ow] * x[ow * sw + kw] for kw = 0, 1, 2, added to g[0..3): the three taps of a kernel row
+ * share each dy load (with stride 1, four outputs share six x loads). x points at the tap
+ * kw = 0 of output 0. */
+static void dw3_row_taps(const float *dy, ptrdiff_t dy_row, const float *x, ptrdiff_t x_row,
+                         ptrdiff_t sw, int32_t rows, int32_t cols, float *g)
+{
+  float g0 = 0.0f, g1 = 0.0f, g2 = 0.0f;
+  for (int32_t r = 0; r < rows; ++r, dy += dy_row, x += x_row) {
+    const float *xp = x;
+    int32_t ow = 0;
+    if (sw == 1) { /* four outputs read six adjacent x */
+      for (; ow + 4 <= cols; ow += 4, xp += 4) {
+        const float d0 = dy[ow], d1 = dy[ow + 1], d2 = dy[ow + 2], d3 = dy[ow + 3];
+        const float x0 = xp[0], x1 = xp[1], x2 = xp[2], x3 = xp[3], x4 = xp[4], x5 = xp[5];
+        g0 += d0 * x0;
+        g1 += d0 * x1;
+        g2 += d0 * x2;
+        g0 += d1 * x1;
+        g1 += d1 * x2;
+        g2 += d1 * x3;
+        g0 += d2 * x2;
+        g1 += d2 * x3;
+        g2 += d2 * x4;
+        g0 += d3 * x3;
+        g1 += d3 * x4;
+        g2 += d3 * x5;
+      }
+    }
+    for (; ow < cols; ++ow, xp += sw) {
+      const float d = dy[ow];
+      g0 += d * xp[0];
+      g1 += d * xp[1];
+      g2 += d * xp[2];
+    }
+  }
+  g[0] += g0;
+  g[1] += g1;
+  g[2] += g2;
+}
+
+/* Depthwise 3x3, dilation 1 (any stride). Per kernel row, the rows come from its exact output
+ * range. The columns whose three taps are all inside ([in_lo, in_hi)) go through dw3_row_taps;
+ * the few edge columns left of each tap, one strided column at a time, through strided_dot. */
 static void bwd_weight_dw3x3(const odlc_conv2d_params *p, const odlc_sgd_params *s,
                              const float *x, const float *dy, float *w, float *vw)
 {
   const ptrdiff_t x_plane = (ptrdiff_t)p->h * p->w;
   const ptrdiff_t dy_plane = (ptrdiff_t)p->oh * p->ow;
-  const ptrdiff_t sw = p->sw;
+  const ptrdiff_t x_row = (ptrdiff_t)p->sh * p->w;
   int32_t lo[3]; /* outputs whose tap kw is inside: [lo[kw], hi[kw]); both fall as kw grows */
   int32_t hi[3];
   for (int32_t kw = 0; kw < 3; ++kw) {
     out_range(kw - p->pad_left, p->sw, p->w, p->ow, &lo[kw], &hi[kw]);
   }
-  const int32_t in_lo = lo[0]; /* all three taps inside: [in_lo, in_hi) */
+  const int32_t in_lo = lo[0];
   const int32_t in_hi = max32(hi[2], in_lo);
   for (int32_t c = 0; c < p->c; ++c) {
-    float g[9];
+    float g[9] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
     for (int32_t kh = 0; kh < 3; ++kh) {
       int32_t oh0;
       int32_t oh1;
-      float g0 = 0.0f, g1 = 0.0f, g2 = 0.0f;
-      float edge[3] = {0.0f, 0.0f, 0.0f};
       out_range(kh - p->pad_top, p->sh, p->h, p->oh, &oh0, &oh1);
+      if (oh1 == oh0) {
+        continue;
+      }
+      const ptrdiff_t dy_off = (ptrdiff_t)oh0 * p->ow;
+      const ptrdiff_t x_off = (ptrdiff_t)(oh0 * p->sh - p->pad_top + kh) * p->w - p->pad_left;
       for (int32_t n = 0; n < p->n; ++n) {
-        const float *dyc = dy + ((ptrdiff_t)n * p->c + c) * dy_plane;
+        const float *dyc = dy + ((ptrdiff_t)n * p->c + c) * dy_plane + dy_off;
         const float *xc = x + ((ptrdiff_t)n * p->c + c) * x_plane;
-        for (int32_t oh = oh0; oh < oh1; ++oh) {
-          const float *dyr = dyc + (ptrdiff_t)oh * p->ow;
-          const float *xr = xc + (ptrdiff_t)(oh * p->sh - p->pad_top + kh) * p->w;
-          for (int32_t ow = in_lo; ow < in_hi; ++ow) {
-            const float d = dyr[ow];
-            const float *xp = xr + (ow * sw - p->pad_left);
-            g0 += d * xp[0];
-            g1 += d * xp[1];
-            g2 += d * xp[2];
-          }
-          for (int32_t kw = 0; kw < 3; ++kw) { /* outputs where only some taps are inside */
-            const int32_t end = min32(in_lo, hi[kw]);
-            for (int32_t ow = lo[kw]; ow < end; ++ow) {
-              edge[kw] += dyr[ow] * xr[ow * sw - p->pad_left + kw];
-            }
-            for (int32_t ow = max32(in_hi, lo[kw]); ow < hi[kw]; ++ow) {
-              edge[kw] += dyr[ow] * xr[ow * sw - p->pad_left + kw];
+        if (in_hi > in_lo) { /* tap 0 of output in_lo reads column in_lo * sw - pl >= 0 */
+          dw3_row_taps(dyc + in_lo, p->ow, xc + (x_off + in_lo * p->sw), x_row, p->sw,
+                       oh1 - oh0, in_hi - in_lo, g + 3 * kh);
+        }
+        for (int32_t kw = 0; kw < 3; ++kw) { /* edge columns [lo, in_lo) and [in_hi, hi) */
+          const int32_t ranges[4] = {lo[kw], min32(in_lo, hi[kw]), max32(in_hi, lo[kw]), hi[kw]};
+          for (int32_t e = 0; e < 4; e += 2) {
+            for (int32_t ow = ranges[e]; ow < ranges[e + 1]; ++ow) {
+              g[3 * kh + kw] += strided_dot(dyc + ow, p->ow, xc + (x_off + ow * p->sw + kw),
+                                            x_row, oh1 - oh0);
             }
           }
         }
       }
-      g[3 * kh] = g0 + edge[0];
-      g[3 * kh + 1] = g1 + edge[1];
-      g[3 * kh + 2] = g2 + edge[2];
     }
     sgd_run(s, w + 9 * c, vw ? vw + 9 * c : NULL, 1, g, 9);
   }
 }
 
-/* Every weight on its own (groups with fewer than four input or output channels, e.g.
- * depthwise): the tap's rectangle of its dy plane against its x plane, summed over the batch. */
+/* Every weight on its own (groups with fewer than four input or output channels other than the
+ * depthwise 3x3 ones): the tap's rectangle of its dy plane against its x plane, summed over the
+ * batch. */
 static void bwd_weight_single(const odlc_conv2d_params *p, const odlc_sgd_params *s,
                               const float *x, const float *dy, float *w, float *vw)
 {

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The main job: builds odlc, compiles the Fashion-MNIST example (a small CNN pretrained on
-# classes 0-5) for a Cortex-M4 with a 256 KiB RAM and 1 MiB flash budget, runs the firmware
+# classes 0-5) for a Cortex-M4 with a 512 KiB RAM and 1 MiB flash budget, runs the firmware
 # under QEMU (mps2-an386): it learns classes 6-9 on the device in two experiences with latent
 # replay and prints accuracy on old and new classes before and after each, then the memory plan.
 #

@@ -32,6 +32,11 @@ struct TargetInfo {
   int64_t flashBytes() const;
 };
 
+/// A GNU ld script fragment (for picolibc's linker script, which sizes its regions from
+/// __flash/__flash_size/__ram/__ram_size) that shrinks the target's regions to the budget, so
+/// a program over budget fails to link. Empty for the host.
+std::string linkerBudgetScript(const TargetInfo &target, int64_t ramBytes, int64_t flashBytes);
+
 const std::vector<TargetInfo> &allTargets();
 /// nullptr when there is no such target.
 const TargetInfo *findTarget(const std::string &name);

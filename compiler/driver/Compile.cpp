@@ -105,6 +105,9 @@ CompileResult compileGraph(Graph &graph, const CompileOptions &o) {
          "smaller model",
          result.plan.weightBytes, result.plan.flashBudget);
   writePlanReport(result.files, result.plan);
+  std::string script = linkerBudgetScript(target, result.plan.ramBudget, result.plan.flashBudget);
+  if (!script.empty())
+    result.files["odlc_memory.ld"] = script;
   return result;
 }
 

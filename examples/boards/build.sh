@@ -66,10 +66,16 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$OUT" ] || die "missing -o OUTPUT"
 [ ${#SOURCES[@]} -gt 0 ] || die "no sources"
+# Linker-script fragments among the sources (e.g. odlc's OUT/odlc_memory.ld budget) go after
+# the board defaults, so their symbol assignments win; the host build ignores them.
+SCRIPTS=() CODE=()
+for src in "${SOURCES[@]}"; do
+    case $src in *.ld) SCRIPTS+=("$src") ;; *) CODE+=("$src") ;; esac
+done
 if [ $USE_BOARD = 1 ]; then
     have=0
     for s in "${SOURCES[@]}"; do [ "$(basename "$s")" = odlc_board.c ] && have=1; done
-    [ $have = 1 ] || SOURCES+=("$BOARDS_DIR/odlc_board.c")
+    [ $have = 1 ] || CODE+=("$BOARDS_DIR/odlc_board.c")
 fi
 
 read -r -a CPU_FLAGS <<<"${BOARD_CPU_FLAGS:-}"
@@ -81,7 +87,7 @@ if [ "$BOARD_KIND" = host ]; then
     [ -z "$RAM$FLASH$STACK" ] || die "--ram/--flash/--stack are meaningless for host"
     read -r -a CCV <<<"${CC:-cc}"
     [ $VERBOSE = 1 ] && set -x
-    "${CCV[@]}" "${COMMON[@]}" "${USER_CFLAGS[@]}" "${SOURCES[@]}" -o "$OUT" "${USER_LDFLAGS[@]}" -lm
+    "${CCV[@]}" "${COMMON[@]}" "${USER_CFLAGS[@]}" "${CODE[@]}" -o "$OUT" "${USER_LDFLAGS[@]}" -lm
     exit 0
 fi
 
@@ -106,5 +112,5 @@ LINK=(-Wl,--defsym=__flash="$(hex $((BOARD_FLASH_BASE)))"
       -Wl,--defsym=__stack_size="$(hex "$STACK")"
       -Wl,-Map="$OUT.map")
 [ $VERBOSE = 1 ] && set -x
-"$BOARD_CC" "${COMMON[@]}" "${MCU[@]}" "${USER_CFLAGS[@]}" "${SOURCES[@]}" \
-    -o "$OUT" "${LINK[@]}" "${USER_LDFLAGS[@]}" -lm
+"$BOARD_CC" "${COMMON[@]}" "${MCU[@]}" "${USER_CFLAGS[@]}" "${CODE[@]}" \
+    -o "$OUT" "${LINK[@]}" "${SCRIPTS[@]}" "${USER_LDFLAGS[@]}" -lm

@@ -17,7 +17,7 @@
 #define PIXELS 784
 #define MEAN 0.2860f /* normalization used in training (train.py) */
 #define STD 0.3530f
-#define MAX_SAMPLES 120 /* largest experience / replay seeding batch held at once */
+#define MAX_SAMPLES 80 /* largest experience (or replay-seeding chunk) staged at once */
 
 static const char *const kClassNames[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
                                             "Coat",        "Sandal",  "Shirt",    "Sneaker",

@@ -22,8 +22,10 @@ odlc's semantics mirrored here (README, DESIGN.md 4.1/4.3, passes/):
     k and c = beta - mean k rounded to float32.
   - Trainable: every float constant input 1 or 2 (weight, bias) of a Conv, Gemm or MatMul that
     reads a tensor computed from the cut (the tail). Nothing else trains (no BN parameters).
-  - The graph is evaluated one sample at a time (the exported graphs have batch 1 baked into
-    Reshape targets); with frozen BN the samples are independent, so this equals a batched run.
+  - The exported graphs have batch 1 baked into Reshape targets. A batch is evaluated at once,
+    with a Reshape's leading 1 read as the batch, when that was checked to give what one sample
+    at a time gives (self.batched); else one sample at a time. With frozen BN the samples are
+    independent either way.
 
 dtype=torch.float64 evaluates the same float32 constants in float64: the yardstick for how much of
 a difference is float32 rounding.
@@ -110,13 +112,16 @@ class OnnxTorch(nn.Module):
         self.trainable = collections.OrderedDict()
         self._frozen = {}
         self._shapes = None
+        self.batched = False
         self._fold_constants()
         self._remove_identity()
         self._canonicalize_clip()
         self._fuse_hardswish()
         self._value_shape(None)
+        self._fold_static_shapes()
         self._fold_batchnorm()
         self._choose_trainable(cut)
+        self._check_batched()
 
     # ------------------------------------------------------------------ graph preprocessing --
     @staticmethod
@@ -340,6 +345,23 @@ class OnnxTorch(nn.Module):
             self._frozen = {}
         return self._shapes.get(name)
 
+    def _fold_static_shapes(self):
+        """Shapes are static: every integer or boolean value (Shape -> Gather -> Concat ->
+        Reshape subgraphs) is a constant, as odlc's importer folds it. Nodes whose outputs are
+        all such constants go; the tail then reads only values computed from the cut."""
+        feeds = [torch.zeros(s, dtype=self.dtype) for s in self.input_shapes]
+        env = self._run_graph(feeds, None, return_env=True)
+        kept = []
+        for node in self.nodes:
+            outs = [o for o in node.outputs if o]
+            if outs and all(not env[o].is_floating_point() for o in outs):
+                for o in outs:
+                    self.consts[o] = env[o].numpy().copy()
+                continue
+            kept.append(node)
+        self.nodes = kept
+        self._frozen = {}
+
     def _choose_trainable(self, cut):
         """Parameters: trainable weights of the tail (odlc's order is not needed here)."""
         self.cut = None if cut is None else self._resolve(cut)
@@ -387,11 +409,11 @@ class OnnxTorch(nn.Module):
             return t
         raise KeyError(f"value '{name}' not computed")
 
-    def _run_graph(self, feeds, outputs, return_env=False):
+    def _run_graph(self, feeds, outputs, return_env=False, nodes=None, names=None):
         env = {}
-        for name, x in zip(self.input_names, feeds):
+        for name, x in zip(names or self.input_names, feeds):
             env[name] = x
-        for node in self.nodes:
+        for node in self.nodes if nodes is None else nodes:
             args = [self._value(env, i) if i else None for i in node.inputs]
             res = self._run_node(node, args)
             if not isinstance(res, (tuple, list)):
@@ -403,13 +425,35 @@ class OnnxTorch(nn.Module):
             return env
         return [self._value(env, self._resolve(o)) for o in outputs]
 
-    def _run_batch(self, xs, outputs):
+    def _run_batch(self, xs, outputs, nodes=None, names=None):
+        """The graph (or `nodes` fed with `names`) on a batch: at once when that was checked to
+        equal one sample at a time (self.batched), else sample by sample."""
         if isinstance(xs, torch.Tensor):
             xs = [xs]
         xs = [x.to(self.dtype) for x in xs]
         n = xs[0].shape[0]
-        per = [self._run_graph([x[i:i + 1] for x in xs], outputs) for i in range(n)]
+        if self.batched and n > 1:
+            return self._run_graph(xs, outputs, nodes=nodes, names=names)
+        per = [self._run_graph([x[i:i + 1] for x in xs], outputs, nodes=nodes, names=names)
+               for i in range(n)]
         return [torch.cat([p[j] for p in per], 0) for j in range(len(outputs))]
+
+    def _check_batched(self):
+        """Batched evaluation (Reshape targets' leading 1 read as the batch) is a speed-up only:
+        it is used when it gives what sample-by-sample evaluation gives on a random batch."""
+        self.batched = False
+        g = torch.Generator().manual_seed(0)
+        xs = [torch.randn([3] + s[1:], generator=g, dtype=self.dtype) for s in self.input_shapes]
+        with torch.no_grad():
+            want = self._run_batch(xs, self.output_names)
+            self.batched = True
+            try:
+                got = self._run_batch(xs, self.output_names)
+                ok = all(a.shape == b.shape and torch.allclose(a, b, rtol=1e-4, atol=1e-5)
+                         for a, b in zip(got, want))
+            except (RuntimeError, IndexError, ValueError):
+                ok = False
+        self.batched = ok
 
     def forward(self, *xs):
         """The ONNX outputs for a batch (inputs N x ... each); one tensor for one output."""
@@ -427,6 +471,19 @@ class OnnxTorch(nn.Module):
         """What odlc's loss takes: the input of a final Softmax, else the (first) output,
         flattened to N x classes."""
         z = self._run_batch(list(xs), [self.logits_name()])[0]
+        return z.reshape(z.shape[0], -1)
+
+    def latents(self, *xs):
+        """The cut tensor for a batch (the frozen prefix, no gradient): what odlc's prefix
+        computes and its replay buffer stores."""
+        if self.cut in self.input_names:
+            return xs[self.input_names.index(self.cut)].to(self.dtype)
+        with torch.no_grad():
+            return self._run_batch(list(xs), [self.cut])[0]
+
+    def tail_logits(self, latents):
+        """logits() from latents(): only the tail runs (the cut dominates every path)."""
+        z = self._run_batch([latents], [self.logits_name()], nodes=self.tail, names=[self.cut])[0]
         return z.reshape(z.shape[0], -1)
 
     # -------------------------------------------------------------------------------- ops --
@@ -673,6 +730,8 @@ class OnnxTorch(nn.Module):
         shape = _ints(shape)
         if not a.get("allowzero", 0):
             shape = [x.shape[i] if s == 0 else s for i, s in enumerate(shape)]
+        if self.batched and shape and shape[0] == 1 and x.dim() and x.shape[0] > 1:
+            shape = [x.shape[0]] + shape[1:]   # batched evaluation: the leading 1 is the batch
         return x.reshape(shape)
 
     def op_Squeeze(self, node, a, x, axes=None):
