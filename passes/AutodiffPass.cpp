@@ -37,6 +37,7 @@ public:
     g_.attrs.set("train.replay_per_batch", replayed);
     g_.attrs.set("train.replay_samples", options_.replaySamples);
     g_.attrs.set("train.replay_bits", options_.replayBits);
+    g_.attrs.set("train.replay_in", options_.replayIn);
     g_.attrs.set("train.epochs", options_.epochs);
     g_.attrs.set("train.learn_cache", options_.learnCache);
     g_.attrs.set("train.class_weighted", int64_t(options_.classWeighted ? 1 : 0));

@@ -78,8 +78,9 @@ public:
     g.attrs.set("arena_bytes", plan.arenaBytes);
     g.attrs.set("lower_bound_bytes", plan.lowerBound);
     int64_t statics = 0;
-    for (const StaticBuffer &b : staticRamBuffers(g))
-      statics += b.bytes;
+    for (const StaticBuffer &b : staticBuffers(g))
+      if (b.level == "ram")
+        statics += b.bytes;
     if (statics > 0)
       g.attrs.set("static_ram_bytes", statics);
     return checkBudget(context, plan.arenaBytes, statics);

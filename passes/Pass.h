@@ -22,6 +22,7 @@ struct TrainOptions {
   double momentum = 0.0;
   int64_t replaySamples = 64; ///< latents the replay buffer holds
   int64_t replayBits = 32;    ///< 32 (fp32) or 8 (uint8, per-sample affine)
+  std::string replayIn = "ram"; ///< ram | flash (latents at the end of flash, written by a hook)
   int64_t epochs = 4;         ///< default epochs of model_learn
   int64_t learnCache = 0;     ///< new-sample latents model_learn keeps (prefix runs once each)
   bool classWeighted = false; ///< inverse-frequency class weights in model_learn's loss

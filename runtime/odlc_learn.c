@@ -35,19 +35,29 @@ void odlc_replay_reset(odlc_replay *r, uint32_t seed)
   }
 }
 
+/* Writes stored bytes: directly in RAM, through the write hook in flash. */
+static void put(const odlc_replay *r, void *dst, const void *src, size_t bytes)
+{
+  if (r->write != NULL)
+    r->write(dst, src, bytes);
+  else
+    memcpy(dst, src, bytes);
+}
+
 static void store(odlc_replay *r, int32_t slot, const float *latent, int32_t label)
 {
   const int32_t n = r->latent_size;
   int32_t i;
   r->labels[slot] = label;
   if (r->data_f32 != NULL) {
-    memcpy(r->data_f32 + (size_t)slot * (size_t)n, latent, (size_t)n * sizeof(float));
+    put(r, r->data_f32 + (size_t)slot * (size_t)n, latent, (size_t)n * sizeof(float));
     return;
   }
   /* uint8 with a per-sample affine map over the latent's own range */
   {
     float lo = latent[0], hi = latent[0], scale, inverse;
-    uint8_t *q = r->data_u8 + (size_t)slot * (size_t)n;
+    uint8_t *slot_q = r->data_u8 + (size_t)slot * (size_t)n;
+    uint8_t *q = r->write != NULL ? r->stage : slot_q;
     for (i = 1; i < n; ++i) {
       lo = latent[i] < lo ? latent[i] : lo;
       hi = latent[i] > hi ? latent[i] : hi;
@@ -58,6 +68,8 @@ static void store(odlc_replay *r, int32_t slot, const float *latent, int32_t lab
       float v = (latent[i] - lo) * inverse + 0.5f;
       q[i] = (uint8_t)(v >= 255.0f ? 255.0f : v);
     }
+    if (r->write != NULL)
+      r->write(slot_q, q, (size_t)n);
     r->scale[slot] = scale;
     r->offset[slot] = lo;
   }

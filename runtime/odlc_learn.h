@@ -6,6 +6,7 @@
 #ifndef ODLC_LEARN_H
 #define ODLC_LEARN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -31,6 +32,10 @@ typedef struct {
   int32_t *seen;       /* per class: samples ever offered */
   int32_t count;       /* slots in use */
   uint32_t rng;        /* random state (xorshift32, never 0) */
+  /* Flash-resident storage: latents are written only through `write` (e.g. a flash driver's
+   * program function), uint8 ones staged in `stage` (latent_size bytes) first. NULL: RAM. */
+  void (*write)(void *dst, const void *src, size_t bytes);
+  uint8_t *stage;
 } odlc_replay;
 
 /* Empties the buffer and seeds its random state. */

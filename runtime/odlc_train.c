@@ -313,7 +313,7 @@ void odlc_avgpool2d_backward_f32(const odlc_pool2d_params *p, const float *dy, f
         if (kh1 == kh0 || kw1 == kw0 || rows * cols == 0) {
           continue;
         }
-        add_window(dx + row0 + iw + kw0 * p->dw, row, p->dw, kh1 - kh0, kw1 - kw0,
+        add_window(dx + (row0 + iw + kw0 * p->dw), row, p->dw, kh1 - kh0, kw1 - kw0,
                    dy[ow] / (float)(rows * cols));
       }
     }

@@ -140,6 +140,30 @@ static void grid_block_out(const grid *g, int32_t i, int32_t jb, int32_t rows, i
   }
 }
 
+/* SGD with single-term sums (a batch of one): the gradient of weight (i, j) is alpha * u_i * v_j,
+ * complete at once, so each weight row streams through without any blocking. */
+static void grid_sgd_rank1(const grid *g)
+{
+  const float lr = g->sgd->lr;
+  const float mom = g->sgd->momentum;
+  for (int32_t i = 0; i < g->p; ++i) {
+    const float ui = g->alpha * g->u[i * g->u_lane];
+    const float *vj = g->v;
+    float *w = g->y + (ptrdiff_t)i * g->q;
+    if (g->vel != NULL && mom != 0.0f) {
+      float *v = g->vel + (ptrdiff_t)i * g->q;
+      for (int32_t j = 0; j < g->q; ++j, vj += g->v_lane) {
+        v[j] = mom * v[j] + ui * *vj;
+        w[j] -= lr * v[j];
+      }
+    } else {
+      for (int32_t j = 0; j < g->q; ++j, vj += g->v_lane) {
+        w[j] -= lr * (ui * *vj);
+      }
+    }
+  }
+}
+
 /* Blocks of 4 x 4 through dots4x4; the rows left over after the last full block of four go one
  * at a time through dots1x4. Plain results of full blocks go straight to y (a moved-back column
  * block rewrites some values unchanged). */
@@ -246,7 +270,11 @@ void odlc_gemm_backward_b_sgd_f32(const odlc_gemm_params *p, const odlc_sgd_para
   g.vel = vb;
   g.sgd = s;
   g.alpha = p->alpha;
-  grid_run(&g);
+  if (p->m == 1) {
+    grid_sgd_rank1(&g);
+  } else {
+    grid_run(&g);
+  }
   if (c != NULL) {
     bias_sgd(p, s, dy, c, vc);
   }

@@ -62,7 +62,12 @@ PlanSummary summarizePlan(const Graph &g, const TargetInfo &target, int64_t ramB
   }
   // Static RAM sits after the arena and lives for the whole program.
   int64_t ramOffset = p.arenaBytes;
-  for (const StaticBuffer &b : staticRamBuffers(g)) {
+  std::vector<StaticBuffer> flashStatics;
+  for (const StaticBuffer &b : staticBuffers(g)) {
+    if (b.level == "flash") {
+      flashStatics.push_back(b);
+      continue;
+    }
     p.buffers.push_back({b.name, b.kind, b.level, ramOffset, b.bytes, 0, end});
     ramOffset += b.bytes;
     p.staticRamBytes += b.bytes;
@@ -95,6 +100,11 @@ PlanSummary summarizePlan(const Graph &g, const TargetInfo &target, int64_t ramB
     offset += t.bytes();
   }
   p.weightBytes = offset;
+  for (const StaticBuffer &b : flashStatics) { // after the weights, as odlc_memory.ld places it
+    p.buffers.push_back({b.name, b.kind, b.level, offset, b.bytes, 0, end});
+    offset += b.bytes;
+    p.replayFlashBytes += b.bytes;
+  }
   return p;
 }
 
@@ -107,8 +117,9 @@ std::string planJson(const PlanSummary &p) {
               {"lower_bound_bytes", p.lowerBoundBytes},
               {"replay_bytes", p.replayRamBytes},
               {"total_bytes", p.arenaBytes + p.staticRamBytes}};
-  j["flash"] = {{"weights_bytes", p.weightBytes}, {"replay_bytes", 0},
-                {"total_bytes", p.weightBytes}};
+  j["flash"] = {{"weights_bytes", p.weightBytes},
+                {"replay_bytes", p.replayFlashBytes},
+                {"total_bytes", p.weightBytes + p.replayFlashBytes}};
   j["train"] = {{"cut", p.cut.empty() ? Json(nullptr) : Json(p.cut)},
                 {"trainable", p.trainable},
                 {"sparse", Json::object()},

@@ -36,6 +36,7 @@ struct PlanSummary {
   int64_t steps = 0;
   int64_t staticRamBytes = 0; ///< trainable weights, state, replay buffer (outside the arena)
   int64_t replayRamBytes = 0;
+  int64_t replayFlashBytes = 0;
   std::string cut;                    ///< "" when the model does not train
   std::vector<std::string> trainable; ///< checkpoint order
   std::vector<PlanEntry> buffers;

@@ -6,7 +6,7 @@ int64_t replaySlotBytes(int64_t elements, int64_t bits) {
   return bits == 8 ? elements + 8 : 4 * elements;
 }
 
-std::vector<StaticBuffer> staticRamBuffers(const Graph &g) {
+std::vector<StaticBuffer> staticBuffers(const Graph &g) {
   std::vector<StaticBuffer> buffers;
   for (const Tensor &t : g.tensors) {
     if (!t.isConstant())
@@ -25,8 +25,14 @@ std::vector<StaticBuffer> staticRamBuffers(const Graph &g) {
   int64_t bits = g.attrs.getInt("train.replay_bits");
   const Shape &out = g.tensor(g.outputs[0]).shape;
   int64_t classes = out.empty() ? 1 : out.back();
-  buffers.push_back({"replay.latents", "replay", "ram", slots * replaySlotBytes(latent, bits)});
-  buffers.push_back({"replay.labels", "replay", "ram", 4 * slots + 8 * classes});
+  bool inFlash = g.attrs.getString("train.replay_in", "ram") == "flash";
+  buffers.push_back({"replay.latents", "replay", inFlash ? "flash" : "ram",
+                     slots * latent * (bits == 8 ? 1 : 4)});
+  if (inFlash && bits == 8)
+    buffers.push_back({"replay.stage", "scratch", "ram", latent});
+  // labels, per-class counters and, for uint8, each slot's scale and offset
+  buffers.push_back({"replay.labels", "replay", "ram",
+                     4 * slots + 8 * classes + (bits == 8 ? 8 * slots : 0)});
   buffers.push_back({"train.batch_labels", "scratch", "ram", 4 * batch + 8 * classes});
   int64_t cache = g.attrs.getInt("train.learn_cache", 0);
   if (cache > 0)

@@ -17,8 +17,9 @@ struct StaticBuffer {
   int64_t bytes = 0;
 };
 
-/// In a fixed order; empty for an inference-only model.
-std::vector<StaticBuffer> staticRamBuffers(const Graph &graph);
+/// In a fixed order; empty for an inference-only model. The replay latents are at level "flash"
+/// with --replay-in flash.
+std::vector<StaticBuffer> staticBuffers(const Graph &graph);
 
 /// Bytes of one stored latent of `elements` floats at `bits` (32: float; 8: uint8 plus a
 /// float scale and offset).

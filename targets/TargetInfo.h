@@ -35,7 +35,10 @@ struct TargetInfo {
 /// A GNU ld script fragment (for picolibc's linker script, which sizes its regions from
 /// __flash/__flash_size/__ram/__ram_size) that shrinks the target's regions to the budget, so
 /// a program over budget fails to link. Empty for the host.
-std::string linkerBudgetScript(const TargetInfo &target, int64_t ramBytes, int64_t flashBytes);
+/// With a flash-resident replay buffer, its `reservedFlash` bytes are cut from the end of the
+/// flash region and `reservedSymbol` names their start.
+std::string linkerBudgetScript(const TargetInfo &target, int64_t ramBytes, int64_t flashBytes,
+                               const std::string &reservedSymbol = "", int64_t reservedFlash = 0);
 
 const std::vector<TargetInfo> &allTargets();
 /// nullptr when there is no such target.

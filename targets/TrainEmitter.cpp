@@ -22,6 +22,7 @@ bool trains(const Graph &g) { return g.findFunction("train") > 0; }
 struct TrainFacts {
   int64_t batch, replayPerBatch, latentSize, classes, capacity, bits, epochs, classWeighted;
   int64_t inputSize, trainableParams, learnCache;
+  bool replayInFlash;
   TensorId latent;
 };
 
@@ -39,6 +40,7 @@ TrainFacts factsOf(const Graph &g) {
   f.epochs = g.attrs.getInt("train.epochs");
   f.classWeighted = g.attrs.getInt("train.class_weighted");
   f.learnCache = g.attrs.getInt("train.learn_cache", 0);
+  f.replayInFlash = g.attrs.getString("train.replay_in", "ram") == "flash";
   for (TensorId in : g.inputs)
     f.inputSize += g.tensor(in).elements();
   for (const Tensor &t : g.tensors)
@@ -69,27 +71,49 @@ std::string initStatements(const Symbols &s, const std::string &n) {
                             n);
 }
 
-std::string replayState(const Graph &g, const Symbols &s, const TrainFacts &f,
-                        const std::string &n) {
-  int64_t slots = std::max<int64_t>(1, f.capacity), values = slots * f.latentSize;
-  std::string text = fmt::format("/* Replay buffer: {} latents of {} floats, stored as {}. */\n",
-                                 f.capacity, f.latentSize, f.bits == 8 ? "uint8" : "float");
+/// Where stored latents live: a RAM array, or the flash area odlc_memory.ld reserves (written
+/// only through NAME_FLASH_WRITE, which a real part maps to its flash driver).
+std::string replayStorage(const TrainFacts &f, const std::string &n, int64_t values) {
+  const char *type = f.bits == 8 ? "uint8_t" : "float";
+  if (!f.replayInFlash)
+    return fmt::format("static {} {}_replay_data[{}];\n", type, n, values);
+  std::string N = upper(n);
+  std::string text = fmt::format(
+      "/* In flash: the last bytes of the flash region, reserved by odlc_memory.ld (link it). */\n"
+      "extern {0} {1}_replay_flash[];\n"
+      "#ifndef {2}_FLASH_WRITE\n"
+      "/* Under QEMU, and on parts whose flash the core can write like RAM, a plain copy; on a\n"
+      " * real MCU define {2}_FLASH_WRITE(dst, src, bytes) as your flash driver's program call. */\n"
+      "static void {1}_flash_write(void *dst, const void *src, size_t bytes) {{\n"
+      "  memcpy(dst, src, bytes);\n}}\n#define {2}_FLASH_WRITE {1}_flash_write\n#endif\n",
+      type, n, N);
   if (f.bits == 8)
-    text += fmt::format("static uint8_t {0}_replay_q[{1}];\nstatic float {0}_replay_scale[{2}];\n"
-                        "static float {0}_replay_offset[{2}];\n",
-                        n, values, slots);
-  else
-    text += fmt::format("static float {0}_replay_data[{1}];\n", n, values);
+    text += fmt::format("static uint8_t {}_replay_stage[{}];\n", n, f.latentSize);
+  return text;
+}
+
+std::string replayState(const TrainFacts &f, const std::string &n) {
+  int64_t slots = std::max<int64_t>(1, f.capacity), values = slots * f.latentSize;
+  std::string text = fmt::format("/* Replay buffer: {} latents of {} floats, stored as {} in {}. */\n",
+                                 f.capacity, f.latentSize, f.bits == 8 ? "uint8" : "float",
+                                 f.replayInFlash ? "flash" : "RAM");
+  text += replayStorage(f, n, values);
+  std::string data = n + (f.replayInFlash ? "_replay_flash" : "_replay_data");
+  if (f.bits == 8)
+    text += fmt::format("static float {0}_replay_scale[{1}];\nstatic float {0}_replay_offset[{1}];\n",
+                        n, slots);
   text += fmt::format(
       "static int32_t {0}_replay_labels[{1}];\nstatic int32_t {0}_replay_stored[{2}];\n"
       "static int32_t {0}_replay_seen[{2}];\n",
       n, slots, f.classes);
   text += fmt::format(
       "static odlc_replay {0}_replay = {{{1}, {2}, {3}, {4}, {5}, {6}, {7}, {0}_replay_labels, "
-      "{0}_replay_stored, {0}_replay_seen, 0, 1u}};\n\n",
-      n, f.capacity, f.latentSize, f.classes, f.bits == 8 ? "NULL" : n + "_replay_data",
-      f.bits == 8 ? n + "_replay_q" : "NULL", f.bits == 8 ? n + "_replay_scale" : "NULL",
-      f.bits == 8 ? n + "_replay_offset" : "NULL");
+      "{0}_replay_stored, {0}_replay_seen, 0, 1u, {8}, {9}}};\n\n",
+      n, f.capacity, f.latentSize, f.classes, f.bits == 8 ? "NULL" : data,
+      f.bits == 8 ? data : "NULL", f.bits == 8 ? n + "_replay_scale" : "NULL",
+      f.bits == 8 ? n + "_replay_offset" : "NULL",
+      f.replayInFlash ? upper(n) + "_FLASH_WRITE" : "NULL",
+      f.replayInFlash && f.bits == 8 ? n + "_replay_stage" : "NULL");
   text += fmt::format("/* The batch model_learn and model_train_step build. */\n"
                       "static int32_t {0}_batch_labels[{1}];\nstatic float {0}_class_weight[{2}];\n"
                       "static int32_t {0}_class_count[{2}];\nstatic float {0}_loss_value;\n",
@@ -97,8 +121,6 @@ std::string replayState(const Graph &g, const Symbols &s, const TrainFacts &f,
   text += fmt::format("/* Latents of up to {} new samples, so model_learn runs the prefix once. */\n"
                       "static float {}_latent_cache[{}];\n\n",
                       f.learnCache, n, std::max<int64_t>(1, f.learnCache * f.latentSize));
-  (void)g;
-  (void)s;
   return text;
 }
 
@@ -158,7 +180,7 @@ TrainCode emitTrainCode(const Graph &g, const Symbols &s, const EmitOptions &o,
     if (file.rfind("odlc_train", 0) == 0 || file.rfind("odlc_learn", 0) == 0)
       runtimeFiles.insert(file);
   code.includes = "#include \"odlc_learn.h\"\n#include \"odlc_train.h\"\n";
-  code.state = ramArrays(g, s) + replayState(g, s, f, n);
+  code.state = ramArrays(g, s) + replayState(f, n);
   code.declarations = prefix.declarations + train.declarations;
   code.init = initStatements(s, n);
   code.functions =

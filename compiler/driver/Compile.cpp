@@ -47,6 +47,8 @@ void validateTrainOptions(const TrainOptions &t) {
     fail("--replay-bits {} is not supported; use 32 (float) or 8 (uint8)", t.replayBits);
   if (t.epochs < 1 || t.epochs > 100000)
     fail("--epochs {} is out of range; use 1 to 100000", t.epochs);
+  if (t.replayIn != "ram" && t.replayIn != "flash")
+    fail("--replay-in '{}' is not a memory; use ram or flash", t.replayIn);
   if (t.learnCache < 0 || t.learnCache > 1000000)
     fail("--learn-cache {} is out of range; use 0 to 1000000", t.learnCache);
   if (t.replayPerBatch < 0 || t.replayPerBatch >= t.batch)
@@ -74,6 +76,8 @@ void validateOptions(const CompileOptions &o) {
   for (const std::string &pass : o.printAfter)
     checkPass(pass, "--print-ir-after");
   validateTrainOptions(o.train);
+  if (o.train.replayIn == "flash" && findTarget(o.target)->isHost)
+    fail("--replay-in flash needs a target with flash; the host has none (use --replay-in ram)");
   if (!o.stopAfter.empty())
     checkPass(o.stopAfter, "--stop-after");
 }
@@ -100,12 +104,16 @@ CompileResult compileGraph(Graph &graph, const CompileOptions &o) {
   emit.target = &target;
   result.files = emitC(graph, emit);
   result.plan = summarizePlan(graph, target, o.ramBudget, o.flashBudget);
-  if (result.plan.flashBudget > 0 && result.plan.weightBytes > result.plan.flashBudget)
-    fail("the weights need {} bytes but the flash budget is {} bytes; raise --flash or use a "
-         "smaller model",
-         result.plan.weightBytes, result.plan.flashBudget);
+  int64_t flash = result.plan.weightBytes + result.plan.replayFlashBytes;
+  if (result.plan.flashBudget > 0 && flash > result.plan.flashBudget)
+    fail("the weights{} need {} bytes but the flash budget is {} bytes; raise --flash, use a "
+         "smaller model{}",
+         result.plan.replayFlashBytes ? " and the flash-resident replay buffer" : "", flash,
+         result.plan.flashBudget,
+         result.plan.replayFlashBytes ? ", or shrink --replay-samples / use --replay-bits 8" : "");
   writePlanReport(result.files, result.plan);
-  std::string script = linkerBudgetScript(target, result.plan.ramBudget, result.plan.flashBudget);
+  std::string script = linkerBudgetScript(target, result.plan.ramBudget, result.plan.flashBudget,
+                                          o.name + "_replay_flash", result.plan.replayFlashBytes);
   if (!script.empty())
     result.files["odlc_memory.ld"] = script;
   return result;

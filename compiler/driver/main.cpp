@@ -177,6 +177,9 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   compile->add_option("--replay-bits", train.replayBits, "replay storage: 32 (float) or 8 (uint8)")
       ->capture_default_str();
+  compile->add_option("--replay-in", train.replayIn,
+                      "where replayed latents live: ram, or flash (written through a hook)")
+      ->capture_default_str();
   compile->add_option("--replay-per-batch", train.replayPerBatch,
                       "replayed latents per model_learn batch (0: batch / 4)");
   compile->add_option("--learn-cache", train.learnCache,
