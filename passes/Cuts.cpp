@@ -88,6 +88,8 @@ std::vector<TensorId> layerWeights(const Graph &g, const Node &n) {
     return weights;
   for (size_t i = 1; i < n.inputs.size() && i < 3; ++i) {
     TensorId t = n.inputs[i];
+    if (i == 2 && n.op == OpKind::Gemm && n.attrs.getFloat("beta") == 0.0)
+      continue; // a Gemm bias scaled by 0 has no gradient: nothing to train
     if (t != kNoTensor && g.tensor(t).isConstant() && g.tensor(t).dtype == DType::F32)
       weights.push_back(t);
   }

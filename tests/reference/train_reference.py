@@ -29,8 +29,8 @@ DIR receives (float32 / int32 little-endian, samples concatenated):
     meta.txt                "steps K", "batch B" and "noise N" lines (read by check_training.c)
     reference.json          the settings, sizes and the yardstick below
 Yardstick (unless --no-yardstick): the same training in float64, and in float32 from trainable
-weights perturbed by a relative 1e-6 (two draws): how far the result moves under rounding-sized
-changes. "noise" is the largest relative difference of the final probes or of a final weight
+weights perturbed by a relative 1e-5 (three draws; 10x the differences odlc's float32 shows in one
+step): how far the result moves under rounding-sized changes. "noise" is the largest relative difference of the final probes or of a final weight
 tensor among them: when it is not far below the test tolerance the K-step trajectory is chaotic
 (ReLU/clip/max-pool decisions flip, divergent SGD) and its end point cannot be compared with
 another implementation; check_training.c then checks every step from the reference's weights
@@ -56,8 +56,11 @@ sys.dont_write_bytecode = True
 import onnx  # noqa: E402
 import onnx_torch  # noqa: E402
 
-PERTURBATION = 1e-6
-PERTURBED_RUNS = 2
+# The yardstick's perturbation: 10x the relative differences odlc's float32 arithmetic shows
+# against PyTorch's in one step (~1e-6), so that a trajectory whose end point depends on rounding
+# decisions (a ReLU or max-pool choice that flips) is caught with a margin.
+PERTURBATION = 1e-5
+PERTURBED_RUNS = 3
 
 
 class PlanMismatch(RuntimeError):
