@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace odlc {
@@ -83,16 +84,35 @@ public:
         statics += b.bytes;
     if (statics > 0)
       g.attrs.set("static_ram_bytes", statics);
-    return checkBudget(context, plan.arenaBytes, statics);
+    return checkBudget(g, context, plan.arenaBytes, statics);
   }
 
 private:
-  PassResult checkBudget(PassContext &context, int64_t arena, int64_t statics) {
+  /// The three largest buffers (arena and static RAM), for the diagnostic.
+  static std::string largest(const Graph &g) {
+    std::vector<std::pair<int64_t, std::string>> sizes;
+    for (const Tensor &t : g.tensors)
+      if (t.attrs.getString("mem", "") == "arena")
+        sizes.push_back({t.bytes(), t.name});
+    for (const StaticBuffer &b : staticBuffers(g))
+      if (b.level == "ram")
+        sizes.push_back({b.bytes, b.name});
+    std::stable_sort(sizes.begin(), sizes.end(),
+                     [](const auto &a, const auto &b) { return a.first > b.first; });
+    std::string text;
+    for (size_t i = 0; i < sizes.size() && i < 3; ++i)
+      text += fmt::format("{}'{}' ({} B)", i ? ", " : "", sizes[i].second, sizes[i].first);
+    return text;
+  }
+
+  PassResult checkBudget(const Graph &g, PassContext &context, int64_t arena, int64_t statics) {
     int64_t budget = context.ramBudget;
     if (budget <= 0 && context.target)
       budget = context.target->ramBytes();
     if (budget <= 0 || arena + statics <= budget)
       return PassResult::Changed;
+    context.ramNeeded = arena + statics;
+    context.largestConsumers = largest(g);
     if (statics == 0)
       context.failure = fmt::format(
           "the activation arena needs {} bytes but the RAM budget is {} bytes; raise --ram or "

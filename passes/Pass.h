@@ -35,6 +35,8 @@ struct PassContext {
   int64_t flashBudget = 0; ///< bytes; 0 means the target's flash size
   TrainOptions train;
   std::string failure;     ///< set by a pass returning Failed: one line for the user
+  int64_t ramNeeded = 0;   ///< set when a plan does not fit the RAM budget: bytes it needs
+  std::string largestConsumers; ///< with ramNeeded: "name (bytes), ..." largest first
 };
 
 class Pass {

@@ -1,5 +1,7 @@
 #include "driver/Compile.h"
 
+#include "driver/BudgetAdvice.h"
+
 #include "Diagnostics.h"
 #include "PassManager.h"
 #include "targets/TargetInfo.h"
@@ -84,6 +86,7 @@ void validateOptions(const CompileOptions &o) {
 
 CompileResult compileGraph(Graph &graph, const CompileOptions &o) {
   validateOptions(o);
+  Graph pristine = graph; // to try what would fit if the plan does not
   const TargetInfo &target = *findTarget(o.target);
   PassContext context;
   context.target = &target;
@@ -95,7 +98,15 @@ CompileResult compileGraph(Graph &graph, const CompileOptions &o) {
   pm.printAfter = o.printAfter;
   pm.stopAfter = o.stopAfter;
   pm.print = [&](const std::string &text) { result.printedIr += text; };
-  runPipeline(graph, context, pm);
+  try {
+    runPipeline(graph, context, pm);
+  } catch (const Error &e) {
+    if (context.ramNeeded <= 0)
+      throw;
+    throw Error(ErrorKind::User,
+                fmt::format("{}; largest: {}; {}", e.what(), context.largestConsumers,
+                            budgetAdvice(pristine, o, context.ramNeeded)));
+  }
   if (!o.stopAfter.empty() && o.stopAfter != passNames().back())
     return result;
   EmitOptions emit;

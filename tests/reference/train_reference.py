@@ -26,7 +26,8 @@ DIR receives (float32 / int32 little-endian, samples concatenated):
     update_expected.bin     weights_before - weights_after; for one step without momentum the
                             exact lr * gradient from autograd (float32)
     tensors.txt             one line per trainable tensor: element count, name
-    meta.txt                "steps K", "batch B" and "noise N" lines (read by check_training.c)
+    meta.txt                "steps K", "batch B", "noise N" and "momentum M" lines (read by
+                            check_training.c)
     reference.json          the settings, sizes and the yardstick below
 Yardstick (unless --no-yardstick): the same training in float64, and in float32 from trainable
 weights perturbed by a relative 1e-5 (three draws; 10x the differences odlc's float32 shows in one
@@ -259,7 +260,7 @@ def run(model_path, cut, steps, batch, lr, out, momentum=0.0, seed=1, probes=8, 
         summary["yardstick"] = y
         noise = y["noise"]
     with open(os.path.join(out, "meta.txt"), "w") as f:
-        f.write(f"steps {steps}\nbatch {batch}\nnoise {noise:.6e}\n")
+        f.write(f"steps {steps}\nbatch {batch}\nnoise {noise:.6e}\nmomentum {momentum}\n")
     with open(os.path.join(out, "reference.json"), "w") as f:
         json.dump(summary, f, indent=1)
     return summary

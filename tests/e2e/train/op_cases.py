@@ -497,6 +497,116 @@ def softmax_case(rng, k):
     return b, y, f"final Softmax (opset {b.opset}): the loss takes its input"
 
 
+def bn_params(b, rng, c):
+    """Random BatchNormalization inputs: gamma (some negative), beta, mean, var."""
+    gamma = rng.uniform(0.5, 1.5, c) * np.where(rng.random(c) < 0.2, -1, 1)
+    return [b.const(gamma, "gamma"), b.const(0.2 * rng.standard_normal(c), "beta"),
+            b.const(0.3 * rng.standard_normal(c), "mean"),
+            b.const(rng.uniform(0.3, 2.0, c), "var")]
+
+
+def batchnorm_case(rng, k):
+    """BN folded into the Conv/Gemm before it (the folded weights train) or, when something
+    else reads the layer's output, a frozen per-channel affine."""
+    if k == 2:     # BatchNorm1d after a Gemm: folded, beta of the Gemm included
+        f = ri(rng, 6, 12)
+        b = Builder(rng, [1, f])
+        n = ri(rng, 4, 8)
+        w = b.weight([f, n], f)
+        g = b.node("Gemm", [b.x, w, b.bias(n)], transB=0, beta=0.5)
+        y = b.node("BatchNormalization", [g] + bn_params(b, rng, n), epsilon=1e-3)
+        y = b.node("Relu", [y])
+        return b, b.head(y, classes(rng)), f"Gemm(transB=0, beta 0.5) -> BN over {n} (folded)"
+    b = Builder(rng, image(rng))
+    c = ri(rng, 2, 6)
+    a = b.conv(b.x, c, 3, bias=k == 1)
+    if k == 0:
+        y = b.node("BatchNormalization", [a] + bn_params(b, rng, c))
+        y = b.node("Relu", [y])
+        desc = f"Conv(no bias) -> BN over {c} (folded)"
+    else:          # the conv output has two readers: the BN stays a frozen affine
+        y = b.node("BatchNormalization", [a] + bn_params(b, rng, c), epsilon=1e-3)
+        y = b.node("Add", [b.node("Relu", [y]), a])
+        desc = f"Conv -> BN over {c} with a second reader of the Conv (frozen affine)"
+    y = b.conv(y, ri(rng, 2, 4), 3)
+    return b, b.head(y, classes(rng)), desc
+
+
+def pad_case(rng, k):
+    opset = [13, 13, 10][k % 3]
+    b = Builder(rng, image(rng), opset)
+    a = b.conv(b.x, ri(rng, 2, 4), 3, pads=[0, 0, 0, 0])
+    pads = [[0, 0, 1, 2, 0, 0, 2, 1], [0, 0, 1, 1, 0, 0, 1, 1], [0, 0, 2, 0, 0, 0, 0, 1]][k % 3]
+    mode = ["constant", "reflect", "edge"][k % 3]
+    if opset >= 11:
+        ins = [a, b.ints(pads, "pads")] + ([b.const(np.float32(0.5))] if k == 0 else [])
+        y = b.node("Pad", ins, mode=mode)
+    else:
+        y = b.node("Pad", [a], mode=mode, pads=pads)
+    y = b.conv(y, ri(rng, 2, 4), 3, pads=[0, 0, 0, 0])
+    return b, b.head(y, classes(rng)), f"{mode} pads {pads[2:4]}+{pads[6:8]} (opset {opset})"
+
+
+def reducemean_case(rng, k):
+    opset = [13, 18, 13][k % 3]
+    b = Builder(rng, image(rng), opset)
+    a = b.node("Relu", [b.conv(b.x, ri(rng, 2, 5), 3)])
+    axes, keep = [([2, 3], 0), ([2, 3], 1), ([3], 1)][k % 3]
+    if opset >= 18:
+        y = b.node("ReduceMean", [a, b.ints(axes, "axes")], keepdims=keep)
+    else:
+        y = b.node("ReduceMean", [a], axes=axes, keepdims=keep)
+    if k == 2:
+        y = b.conv(y, ri(rng, 2, 4), [3, 1], pads=[1, 0, 1, 0])
+    return b, b.head(y, classes(rng)), f"axes {axes} keepdims {keep} (opset {opset})"
+
+
+def arith_case(rng, k):
+    """Sub, Div, Neg, Tanh between trainable layers."""
+    b = Builder(rng, image(rng))
+    c = ri(rng, 2, 5)
+    a = b.conv(b.x, c, 3)
+    if k == 0:
+        y = b.node("Sub", [a, b.conv(b.x, c, 1)])
+        y = b.node("Neg", [b.node("Tanh", [y])])
+        desc = "tanh(conv - conv) then Neg"
+    elif k == 1:
+        y = b.node("Div", [a, b.const(rng.uniform(0.5, 2.0, [c, 1, 1]), "k")])
+        y = b.node("Sub", [b.const(np.float32(1.0)), y])
+        desc = "1 - x / const [C,1,1]"
+    else:
+        d = b.node("Add", [b.node("Sigmoid", [b.conv(b.x, c, 1)]), b.const(np.float32(0.5))])
+        y = b.node("Div", [a, d])
+        desc = "x / (sigmoid(conv) + 0.5): both operands computed"
+    y = b.conv(y, ri(rng, 2, 4), 3)
+    return b, b.head(y, classes(rng)), desc
+
+
+def squeeze_case(rng, k):
+    b = Builder(rng, image(rng))
+    a = b.conv(b.x, ri(rng, 2, 6), 3)
+    s = b.node("GlobalAveragePool", [a])                      # [1, C, 1, 1]
+    if k == 0:
+        y = b.node("Squeeze", [s, b.ints([2, 3], "axes")])    # [1, C]
+        y = b.node("Relu", [b.gemm(y, ri(rng, 3, 6))])
+        desc = "GAP -> Squeeze(2, 3) -> Gemm"
+    else:
+        y = b.node("Squeeze", [s, b.ints([3], "axes")])       # [1, C, 1]
+        y = b.node("Unsqueeze", [y, b.ints([3], "axes")])     # [1, C, 1, 1]
+        y = b.node("Mul", [a, b.node("Sigmoid", [y])])
+        y = b.conv(y, ri(rng, 2, 4), 3)
+        desc = "GAP -> Squeeze(3) -> Unsqueeze(3) gate"
+    return b, b.head(y, classes(rng)), desc
+
+
+def momentum_case(rng, k):
+    """Several SGD steps with momentum (the velocity carries over)."""
+    b = Builder(rng, image(rng))
+    a = b.node("Relu", [b.conv(b.x, ri(rng, 2, 5), 3)])
+    y = b.conv(a, ri(rng, 2, 4), 3)
+    return b, b.head(y, classes(rng)), "Conv-Relu-Conv-Gemm"
+
+
 GROUPS = {
     "conv_standard": (conv_case("standard"), 3),
     "conv_depthwise": (conv_case("depthwise"), 3),
@@ -527,6 +637,13 @@ GROUPS = {
     "split": (split_case, 3),
     "slice": (slice_case, 3),
     "softmax": (softmax_case, 2),
+    # beyond the issue's list: ops the reference models train through, BN folding, momentum
+    "batchnorm": (batchnorm_case, 3),
+    "pad": (pad_case, 3),
+    "reducemean": (reducemean_case, 3),
+    "arith": (arith_case, 3),
+    "squeeze": (squeeze_case, 2),
+    "momentum": (momentum_case, 2, {"steps": 3, "lr": 0.1, "momentum": 0.9}),
 }
 
 
@@ -534,8 +651,14 @@ def seed_of(group, k):
     return (sum(ord(ch) * (i + 1) for i, ch in enumerate(group)) * 7919 + k * 104729) % 2 ** 31
 
 
+def settings(group):
+    """steps, lr, momentum of a group's cases (default: one step at lr 1, no momentum)."""
+    extra = GROUPS[group][2] if len(GROUPS[group]) > 2 else {}
+    return extra.get("steps", STEPS), extra.get("lr", LR), extra.get("momentum", 0.0)
+
+
 def build_case(group, k):
-    fn, _ = GROUPS[group]
+    fn = GROUPS[group][0]
     rng = np.random.default_rng(seed_of(group, k))
     b, out, desc = fn(rng, k)
     model = b.model(out)
@@ -551,12 +674,17 @@ def run_case(group, k, out_dir, odlc):
         shutil.rmtree(d)
     os.makedirs(d)
     model, desc, batch, n = build_case(group, k)
+    steps, lr, momentum = settings(group)
     path = os.path.join(d, "model.onnx")
     onnx.save(model, path)
     case = {"group": group, "case": k, "description": desc, "compiled_batch": batch,
-            "samples": n, "lr": LR, "steps": STEPS, "seed": seed_of(group, k)}
+            "samples": n, "lr": lr, "steps": steps, "momentum": momentum,
+            "seed": seed_of(group, k)}
+    if steps > 1 or momentum:
+        case["description"] += f" ({steps} steps, lr {lr}, momentum {momentum})"
     cmd = [odlc, "compile", path, "-o", os.path.join(d, "out"), "--train-from", "input",
-           "--batch", str(batch), "--lr", str(LR), "--replay-samples", "1"]
+           "--batch", str(batch), "--lr", str(lr), "--momentum", str(momentum),
+           "--replay-samples", "1"]
     case["odlc_command"] = " ".join(cmd)
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
@@ -564,8 +692,8 @@ def run_case(group, k, out_dir, odlc):
         case["message"] = (p.stderr or p.stdout).strip()
     else:
         try:
-            s = train_reference.run(path, "input", STEPS, n, LR, os.path.join(d, "ref"),
-                                    seed=case["seed"], probes=PROBES,
+            s = train_reference.run(path, "input", steps, n, lr, os.path.join(d, "ref"),
+                                    momentum=momentum, seed=case["seed"], probes=PROBES,
                                     plan=os.path.join(d, "out", "memory_plan.json"))
             case["status"] = "OK"
             case["reference"] = s
