@@ -72,6 +72,7 @@ CutInfo costOf(const Graph &g, TensorId cut, int64_t batch) {
       needsGrad[size_t(out)] = any;
   }
   info.trainableParams = weightElements;
+  info.keptElements = keptActivations;
   info.trainingBytes = 4 * (2 * weightElements + batch * keptActivations);
   return info;
 }

@@ -18,6 +18,7 @@ struct CutInfo {
   int64_t forwardMacs = 0;      ///< tail forward per sample (eq. 1)
   int64_t backwardMacs = 0;     ///< tail backward per sample: input + weight gradients (eq. 2)
   int64_t trainingBytes = 0;    ///< eq. 5 for a batch: 2 x params + batch x kept activations
+  int64_t keptElements = 0;     ///< per sample: inputs of trainable layers kept for backward
   int trainableLayers = 0;
 };
 

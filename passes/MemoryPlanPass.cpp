@@ -1,8 +1,11 @@
 // memory-plan: gives every run-time buffer a home. Views and in-place results share their
 // operand's buffer; graph outputs are computed in the caller's output array; every other
 // buffer gets a static offset in one arena from the offset solver, so that two buffers live at
-// the same step never overlap. Decisions are tensor attributes (mem, offset, first, last, alias)
-// and graph attributes (arena_bytes, lower_bound_bytes).
+// the same step never overlap. On a target with a fast RAM level (DTCM, L1 scratchpad), the
+// hottest buffers that fit get their own arena there. Decisions are tensor attributes (mem,
+// offset, level, first, last, alias) and graph attributes (arena_bytes, lower_bound_bytes,
+// fast_level, fast_arena_bytes, fast_lower_bound_bytes).
+#include "LevelAssignment.h"
 #include "Pass.h"
 #include "Storage.h"
 #include "solvers/BufferPlanner.h"
@@ -13,6 +16,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 
 namespace odlc {
 
@@ -69,15 +73,32 @@ public:
     for (size_t i = 0; i < g.nodes.size(); ++i)
       if (s.inPlaceOperand[i] >= 0)
         g.nodes[i].attrs.set("inplace", int64_t(s.inPlaceOperand[i]));
-    PlanResult plan = planBuffers(buffers);
-    if (std::string problem = verifyPlan(buffers); !problem.empty()) {
-      context.failure = "internal error: memory plan is invalid: " + problem;
-      return PassResult::Failed;
+    const MemoryRegion *fast = fastRegion(context);
+    std::vector<PlanBuffer> slow = buffers, quick;
+    if (fast) {
+      std::set<int64_t> chosen = chooseFastBuffers(g, buffers, int64_t(fast->size));
+      slow.clear();
+      for (const PlanBuffer &b : buffers)
+        (chosen.count(b.id) ? quick : slow).push_back(b);
     }
-    for (const PlanBuffer &b : buffers)
-      g.tensor(TensorId(b.id)).attrs.set("offset", b.offset);
-    g.attrs.set("arena_bytes", plan.arenaBytes);
-    g.attrs.set("lower_bound_bytes", plan.lowerBound);
+    PlanResult plan = planBuffers(slow), fastPlan = planBuffers(quick);
+    for (const std::vector<PlanBuffer> *level : {&slow, &quick}) {
+      if (std::string problem = verifyPlan(*level); !problem.empty()) {
+        context.failure = "internal error: memory plan is invalid: " + problem;
+        return PassResult::Failed;
+      }
+      for (const PlanBuffer &b : *level)
+        g.tensor(TensorId(b.id)).attrs.set("offset", b.offset);
+    }
+    for (const PlanBuffer &b : quick)
+      g.tensor(TensorId(b.id)).attrs.set("level", fast->name);
+    if (fast) {
+      g.attrs.set("fast_level", fast->name);
+      g.attrs.set("fast_arena_bytes", fastPlan.arenaBytes);
+      g.attrs.set("fast_lower_bound_bytes", fastPlan.lowerBound);
+    }
+    g.attrs.set("arena_bytes", plan.arenaBytes + fastPlan.arenaBytes);
+    g.attrs.set("lower_bound_bytes", plan.lowerBound + fastPlan.lowerBound);
     int64_t statics = 0;
     for (const StaticBuffer &b : staticBuffers(g))
       if (b.level == "ram")
@@ -88,6 +109,16 @@ public:
   }
 
 private:
+  /// The target's fast RAM level, if it has one.
+  static const MemoryRegion *fastRegion(const PassContext &context) {
+    if (!context.target)
+      return nullptr;
+    for (const MemoryRegion &m : context.target->memories)
+      if (m.kind == MemoryKind::Ram && m.fast)
+        return &m;
+    return nullptr;
+  }
+
   /// The three largest buffers (arena and static RAM), for the diagnostic.
   static std::string largest(const Graph &g) {
     std::vector<std::pair<int64_t, std::string>> sizes;

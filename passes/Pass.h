@@ -5,6 +5,7 @@
 #include "ir/Graph.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace odlc {
@@ -36,6 +37,9 @@ struct PassContext {
   TrainOptions train;
   std::string failure;     ///< set by a pass returning Failed: one line for the user
   int64_t ramNeeded = 0;   ///< set when a plan does not fit the RAM budget: bytes it needs
+  /// Plans the whole program with `--train-from cut` and returns the RAM it needs, or -1 when
+  /// that cut cannot be compiled; set by the driver so `auto` decides from real plans.
+  std::function<int64_t(const std::string &cut)> ramForCut;
   std::string largestConsumers; ///< with ramNeeded: "name (bytes), ..." largest first
 };
 

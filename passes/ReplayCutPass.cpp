@@ -21,13 +21,14 @@ std::string cutList(const std::vector<CutInfo> &cuts) {
   return list;
 }
 
-/// Bytes of RAM training from `cut` needs beyond inference, by seed 003 eq. 5 plus the replay
-/// buffer and the trainable weights' RAM copies (and momentum buffers).
-int64_t estimatedTrainingBytes(const CutInfo &cut, const TrainOptions &o) {
-  int64_t latent = o.replayBits == 8 ? cut.latentElements + 8 : 4 * cut.latentElements;
-  int64_t momentum = o.momentum != 0.0 ? 4 * cut.trainableParams : 0;
-  return cut.trainingBytes + o.replaySamples * latent + o.batch * 4 * cut.latentElements +
-         momentum;
+/// Bytes of RAM training from `cut` needs at least: the trainable weights' RAM copies (and
+/// momentum buffers), the replay buffer, the latent batch and every activation kept for
+/// backward (all live when the backward pass starts). A true lower bound of the plan.
+int64_t trainingLowerBound(const CutInfo &cut, const TrainOptions &o) {
+  int64_t latent = o.replayBits == 8 ? cut.latentElements : 4 * cut.latentElements;
+  int64_t weights = 4 * cut.trainableParams * (o.momentum != 0.0 ? 2 : 1);
+  return weights + o.replaySamples * latent +
+         o.batch * 4 * (cut.latentElements + cut.keptElements);
 }
 
 class ReplayCutPass : public Pass {
@@ -78,33 +79,46 @@ private:
     return nullptr;
   }
 
-  /// The deepest tail (earliest cut) whose estimated training memory fits the RAM budget.
+  /// The deepest tail (earliest cut) whose plan fits the RAM budget. Cuts whose lower bound
+  /// already exceeds it are not planned; the others are planned in full (through the driver's
+  /// ramForCut) so the choice rests on real plans, not on a formula. Choosing the earliest cut
+  /// that fits makes a bigger budget never give a shallower tail.
   const CutInfo *chooseAuto(Graph &g, const std::vector<CutInfo> &cuts, PassContext &context) {
     int64_t budget = context.ramBudget > 0 ? context.ramBudget
                      : context.target      ? context.target->ramBytes()
                                            : 0;
+    std::string rejected;
     for (size_t i = 0; i < cuts.size(); ++i) {
-      int64_t need = estimatedTrainingBytes(cuts[i], context.train);
-      if (budget > 0 && need > budget)
+      int64_t bound = trainingLowerBound(cuts[i], context.train);
+      if (budget > 0 && bound > budget) {
+        rejected = fmt::format("{}: needs at least {} bytes", cuts[i].name, bound);
         continue;
+      }
+      int64_t need = context.ramForCut ? context.ramForCut(cuts[i].name) : bound;
+      if (need < 0) {
+        rejected = cuts[i].name + ": cannot be trained through";
+        continue;
+      }
+      if (budget > 0 && need > budget) {
+        rejected = fmt::format("{}: its plan needs {} bytes", cuts[i].name, need);
+        continue;
+      }
       g.attrs.set("train.cut_reason",
-                  fmt::format("auto: the deepest tail whose training memory estimate ({} bytes) "
-                              "fits the RAM budget{}",
-                              need, budget > 0 ? fmt::format(" of {} bytes", budget) : ""));
+                  fmt::format("auto: the deepest tail whose plan ({} bytes{}) fits the RAM "
+                              "budget{}",
+                              need, context.ramForCut ? "" : ", estimated",
+                              budget > 0 ? fmt::format(" of {} bytes", budget) : ""));
       if (i + 1 < cuts.size())
         g.attrs.set("train.runner_up", cuts[i + 1].name + ": a shallower tail");
-      if (i > 0)
-        g.attrs.set("train.deeper_rejected",
-                    fmt::format("{}: needs {} bytes", cuts[i - 1].name,
-                                estimatedTrainingBytes(cuts[i - 1], context.train)));
+      if (!rejected.empty())
+        g.attrs.set("train.deeper_rejected", rejected);
       return &cuts[i];
     }
-    const CutInfo &last = cuts.back();
     context.failure = fmt::format(
-        "no latent-replay cut fits the RAM budget of {} bytes: even training only the last layer "
-        "from '{}' needs about {} bytes; raise --ram, lower --batch or --replay-samples, use "
-        "--replay-bits 8, or compile with --train-from none",
-        budget, last.name, estimatedTrainingBytes(last, context.train));
+        "no latent-replay cut fits the RAM budget of {} bytes (last tried: {}); raise --ram, "
+        "lower --batch or --replay-samples, use --replay-bits 8, or compile with "
+        "--train-from none",
+        budget, rejected);
     return nullptr;
   }
 

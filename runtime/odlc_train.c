@@ -29,9 +29,14 @@ int odlc_unary_backward_saves_output(int32_t op)
   case ODLC_UNARY_HARD_SIGMOID:
   case ODLC_UNARY_TANH:
     return 1;
-  default:
+  case ODLC_UNARY_HARD_SWISH:
+  case ODLC_UNARY_NEG:
+  case ODLC_UNARY_EXP:
+  case ODLC_UNARY_SQRT:
+  case ODLC_UNARY_ABS:
     return 0;
   }
+  return 0;
 }
 
 /* One loop per op keeps the switch out of the element loop. The comparisons are written the way
@@ -81,7 +86,10 @@ void odlc_unary_backward_f32(const odlc_unary_params *p, const float *saved, con
       dx[i] = dy[i] * (1.0f - saved[i] * saved[i]);
     }
     return;
-  default:
+  case ODLC_UNARY_NEG: /* not differentiable here: dx untouched */
+  case ODLC_UNARY_EXP:
+  case ODLC_UNARY_SQRT:
+  case ODLC_UNARY_ABS:
     return;
   }
 }

@@ -189,25 +189,25 @@ static void dot4x4(const lanes4 *q, float *s, ptrdiff_t ld, int32_t add)
   float c20 = 0.0f, c21 = 0.0f, c22 = 0.0f, c23 = 0.0f;
   float c30 = 0.0f, c31 = 0.0f, c32 = 0.0f, c33 = 0.0f;
   if (add) {
-    c00 = s0[0], c01 = s0[1], c02 = s0[2], c03 = s0[3];
-    c10 = s1[0], c11 = s1[1], c12 = s1[2], c13 = s1[3];
-    c20 = s2[0], c21 = s2[1], c22 = s2[2], c23 = s2[3];
-    c30 = s3[0], c31 = s3[1], c32 = s3[2], c33 = s3[3];
+    c00 = s0[0]; c01 = s0[1]; c02 = s0[2]; c03 = s0[3];
+    c10 = s1[0]; c11 = s1[1]; c12 = s1[2]; c13 = s1[3];
+    c20 = s2[0]; c21 = s2[1]; c22 = s2[2]; c23 = s2[3];
+    c30 = s3[0]; c31 = s3[1]; c32 = s3[2]; c33 = s3[3];
   }
   for (int32_t r = 0; r < q->rows; ++r) {
     int32_t t = 0;
     if (as == 1 && bs == 1) { /* two positions per step, fewer pointer updates */
       for (; t + 2 <= q->cols; t += 2) {
-        c00 += a0[0] * b0[0], c01 += a0[0] * b1[0], c02 += a0[0] * b2[0], c03 += a0[0] * b3[0];
-        c10 += a1[0] * b0[0], c11 += a1[0] * b1[0], c12 += a1[0] * b2[0], c13 += a1[0] * b3[0];
-        c20 += a2[0] * b0[0], c21 += a2[0] * b1[0], c22 += a2[0] * b2[0], c23 += a2[0] * b3[0];
-        c30 += a3[0] * b0[0], c31 += a3[0] * b1[0], c32 += a3[0] * b2[0], c33 += a3[0] * b3[0];
-        c00 += a0[1] * b0[1], c01 += a0[1] * b1[1], c02 += a0[1] * b2[1], c03 += a0[1] * b3[1];
-        c10 += a1[1] * b0[1], c11 += a1[1] * b1[1], c12 += a1[1] * b2[1], c13 += a1[1] * b3[1];
-        c20 += a2[1] * b0[1], c21 += a2[1] * b1[1], c22 += a2[1] * b2[1], c23 += a2[1] * b3[1];
-        c30 += a3[1] * b0[1], c31 += a3[1] * b1[1], c32 += a3[1] * b2[1], c33 += a3[1] * b3[1];
-        a0 += 2, a1 += 2, a2 += 2, a3 += 2;
-        b0 += 2, b1 += 2, b2 += 2, b3 += 2;
+        c00 += a0[0] * b0[0]; c01 += a0[0] * b1[0]; c02 += a0[0] * b2[0]; c03 += a0[0] * b3[0];
+        c10 += a1[0] * b0[0]; c11 += a1[0] * b1[0]; c12 += a1[0] * b2[0]; c13 += a1[0] * b3[0];
+        c20 += a2[0] * b0[0]; c21 += a2[0] * b1[0]; c22 += a2[0] * b2[0]; c23 += a2[0] * b3[0];
+        c30 += a3[0] * b0[0]; c31 += a3[0] * b1[0]; c32 += a3[0] * b2[0]; c33 += a3[0] * b3[0];
+        c00 += a0[1] * b0[1]; c01 += a0[1] * b1[1]; c02 += a0[1] * b2[1]; c03 += a0[1] * b3[1];
+        c10 += a1[1] * b0[1]; c11 += a1[1] * b1[1]; c12 += a1[1] * b2[1]; c13 += a1[1] * b3[1];
+        c20 += a2[1] * b0[1]; c21 += a2[1] * b1[1]; c22 += a2[1] * b2[1]; c23 += a2[1] * b3[1];
+        c30 += a3[1] * b0[1]; c31 += a3[1] * b1[1]; c32 += a3[1] * b2[1]; c33 += a3[1] * b3[1];
+        a0 += 2; a1 += 2; a2 += 2; a3 += 2;
+        b0 += 2; b1 += 2; b2 += 2; b3 += 2;
       }
     }
     for (; t < q->cols; ++t) {
@@ -229,16 +229,16 @@ static void dot4x4(const lanes4 *q, float *s, ptrdiff_t ld, int32_t add)
       c31 += u3 * v1;
       c32 += u3 * v2;
       c33 += u3 * v3;
-      a0 += as, a1 += as, a2 += as, a3 += as;
-      b0 += bs, b1 += bs, b2 += bs, b3 += bs;
+      a0 += as; a1 += as; a2 += as; a3 += as;
+      b0 += bs; b1 += bs; b2 += bs; b3 += bs;
     }
-    a0 += q->a_next, a1 += q->a_next, a2 += q->a_next, a3 += q->a_next;
-    b0 += q->b_next, b1 += q->b_next, b2 += q->b_next, b3 += q->b_next;
+    a0 += q->a_next; a1 += q->a_next; a2 += q->a_next; a3 += q->a_next;
+    b0 += q->b_next; b1 += q->b_next; b2 += q->b_next; b3 += q->b_next;
   }
-  s0[0] = c00, s0[1] = c01, s0[2] = c02, s0[3] = c03;
-  s1[0] = c10, s1[1] = c11, s1[2] = c12, s1[3] = c13;
-  s2[0] = c20, s2[1] = c21, s2[2] = c22, s2[3] = c23;
-  s3[0] = c30, s3[1] = c31, s3[2] = c32, s3[3] = c33;
+  s0[0] = c00; s0[1] = c01; s0[2] = c02; s0[3] = c03;
+  s1[0] = c10; s1[1] = c11; s1[2] = c12; s1[3] = c13;
+  s2[0] = c20; s2[1] = c21; s2[2] = c22; s2[3] = c23;
+  s3[0] = c30; s3[1] = c31; s3[2] = c32; s3[3] = c33;
 }
 
 /* s[i * ld + j] = sum_{t < n} a[t * as + i] * b[t * bs + j], i, j < 4: four adjacent lanes on
@@ -253,18 +253,18 @@ static void outer4x4(const float *a, ptrdiff_t as, const float *b, ptrdiff_t bs,
   for (int32_t t = 0; t < n; ++t, a += as, b += bs) {
     const float u0 = a[0], u1 = a[1], u2 = a[2], u3 = a[3];
     const float v0 = b[0], v1 = b[1], v2 = b[2], v3 = b[3];
-    c00 += u0 * v0, c01 += u0 * v1, c02 += u0 * v2, c03 += u0 * v3;
-    c10 += u1 * v0, c11 += u1 * v1, c12 += u1 * v2, c13 += u1 * v3;
-    c20 += u2 * v0, c21 += u2 * v1, c22 += u2 * v2, c23 += u2 * v3;
-    c30 += u3 * v0, c31 += u3 * v1, c32 += u3 * v2, c33 += u3 * v3;
+    c00 += u0 * v0; c01 += u0 * v1; c02 += u0 * v2; c03 += u0 * v3;
+    c10 += u1 * v0; c11 += u1 * v1; c12 += u1 * v2; c13 += u1 * v3;
+    c20 += u2 * v0; c21 += u2 * v1; c22 += u2 * v2; c23 += u2 * v3;
+    c30 += u3 * v0; c31 += u3 * v1; c32 += u3 * v2; c33 += u3 * v3;
   }
-  s[0] = c00, s[1] = c01, s[2] = c02, s[3] = c03;
+  s[0] = c00; s[1] = c01; s[2] = c02; s[3] = c03;
   s += ld;
-  s[0] = c10, s[1] = c11, s[2] = c12, s[3] = c13;
+  s[0] = c10; s[1] = c11; s[2] = c12; s[3] = c13;
   s += ld;
-  s[0] = c20, s[1] = c21, s[2] = c22, s[3] = c23;
+  s[0] = c20; s[1] = c21; s[2] = c22; s[3] = c23;
   s += ld;
-  s[0] = c30, s[1] = c31, s[2] = c32, s[3] = c33;
+  s[0] = c30; s[1] = c31; s[2] = c32; s[3] = c33;
 }
 
 /* ---- Input gradient: pointwise ---------------------------------------------------------- */
@@ -685,10 +685,10 @@ static void gx_4x4(const gx_geom *g, const gx_taps *t, const float *dy, const fl
   float *x1 = x0 + g->dx_c;
   float *x2 = x1 + g->dx_c;
   float *x3 = x2 + g->dx_c;
-  x0[0] = a00, x0[sw] = a01, x0[2 * sw] = a02, x0[3 * sw] = a03;
-  x1[0] = a10, x1[sw] = a11, x1[2 * sw] = a12, x1[3 * sw] = a13;
-  x2[0] = a20, x2[sw] = a21, x2[2 * sw] = a22, x2[3 * sw] = a23;
-  x3[0] = a30, x3[sw] = a31, x3[2 * sw] = a32, x3[3 * sw] = a33;
+  x0[0] = a00; x0[sw] = a01; x0[2 * sw] = a02; x0[3 * sw] = a03;
+  x1[0] = a10; x1[sw] = a11; x1[2 * sw] = a12; x1[3 * sw] = a13;
+  x2[0] = a20; x2[sw] = a21; x2[2 * sw] = a22; x2[3 * sw] = a23;
+  x3[0] = a30; x3[sw] = a31; x3[2 * sw] = a32; x3[3 * sw] = a33;
 }
 
 /* Four input channels x one column. */

@@ -64,16 +64,16 @@ static void dots4x4(const dots *d, float alpha, float *s, ptrdiff_t ld)
     s31 += a3 * b1;
     s32 += a3 * b2;
     s33 += a3 * b3;
-    u0 += us, u1 += us, u2 += us, u3 += us;
-    v0 += vs, v1 += vs, v2 += vs, v3 += vs;
+    u0 += us; u1 += us; u2 += us; u3 += us;
+    v0 += vs; v1 += vs; v2 += vs; v3 += vs;
   }
-  s[0] = alpha * s00, s[1] = alpha * s01, s[2] = alpha * s02, s[3] = alpha * s03;
+  s[0] = alpha * s00; s[1] = alpha * s01; s[2] = alpha * s02; s[3] = alpha * s03;
   s += ld;
-  s[0] = alpha * s10, s[1] = alpha * s11, s[2] = alpha * s12, s[3] = alpha * s13;
+  s[0] = alpha * s10; s[1] = alpha * s11; s[2] = alpha * s12; s[3] = alpha * s13;
   s += ld;
-  s[0] = alpha * s20, s[1] = alpha * s21, s[2] = alpha * s22, s[3] = alpha * s23;
+  s[0] = alpha * s20; s[1] = alpha * s21; s[2] = alpha * s22; s[3] = alpha * s23;
   s += ld;
-  s[0] = alpha * s30, s[1] = alpha * s31, s[2] = alpha * s32, s[3] = alpha * s33;
+  s[0] = alpha * s30; s[1] = alpha * s31; s[2] = alpha * s32; s[3] = alpha * s33;
 }
 
 /* One u lane against four v lanes (for fewer than four rows): s[j] = alpha * sum_t u_0 v_j. */
@@ -91,9 +91,9 @@ static void dots1x4(const dots *d, float alpha, float *s)
     s2 += a * *v2;
     s3 += a * *v3;
     u0 += us;
-    v0 += vs, v1 += vs, v2 += vs, v3 += vs;
+    v0 += vs; v1 += vs; v2 += vs; v3 += vs;
   }
-  s[0] = alpha * s0, s[1] = alpha * s1, s[2] = alpha * s2, s[3] = alpha * s3;
+  s[0] = alpha * s0; s[1] = alpha * s1; s[2] = alpha * s2; s[3] = alpha * s3;
 }
 
 /* A p x q grid of dot products, lane i of u at u + i * u_lane and lane j of v at v + j * v_lane

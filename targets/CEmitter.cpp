@@ -172,7 +172,8 @@ std::string emitModel(const Graph &g, const Symbols &s, const EmitOptions &o,
                       std::set<std::string> &runtimeFiles) {
   FunctionCode infer = emitFunctionBody(g, s, 0, runtimeFiles);
   TrainCode train = emitTrainCode(g, s, o, runtimeFiles);
-  int64_t arena = g.attrs.getInt("arena_bytes");
+  int64_t fast = g.attrs.getInt("fast_arena_bytes", 0);
+  int64_t arena = g.attrs.getInt("arena_bytes") - fast;
   std::string text = banner(o);
   text += fmt::format("#include \"{0}.h\"\n#include \"{0}_weights.h\"\n#include "
                       "\"odlc_runtime.h\"\n{1}\n#include <math.h>\n#include <stddef.h>\n"
@@ -183,6 +184,14 @@ std::string emitModel(const Graph &g, const Symbols &s, const EmitOptions &o,
                         " * memory_plan.json. */\nstatic union {{\n  uint64_t align;\n"
                         "  float f[{}];\n}} arena;\n\n",
                         (arena + 3) / 4);
+  if (fast > 0)
+    text += fmt::format(
+        "/* The hottest activations, in the fast memory level ({0}): GCC and Clang put this\n"
+        " * arena in section .bss.odlc_{0}; map that section to {0} in your linker script (it\n"
+        " * links anywhere in RAM otherwise). */\nstatic union {{\n  uint64_t align;\n"
+        "  float f[{1}];\n}} arena_fast\n#if defined(__GNUC__)\n"
+        "    __attribute__((section(\".bss.odlc_{0}\")))\n#endif\n    ;\n\n",
+        g.attrs.getString("fast_level"), (fast + 3) / 4);
   text += train.state;
   text += "/* Kernel parameters, one set per layer. */\n" + infer.declarations +
           train.declarations + "\n";

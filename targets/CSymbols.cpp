@@ -68,7 +68,7 @@ std::string Symbols::ref(TensorId id) const {
   int64_t floats = t.attrs.getInt("offset") / 4;
   if (t.attrs.getString("mem") == "output")
     return offsetExpr("output", floats);
-  return offsetExpr("arena.f", floats);
+  return offsetExpr(t.attrs.has("level") ? "arena_fast.f" : "arena.f", floats);
 }
 
 bool Symbols::computedInOutput(TensorId id, int fn, int k) const {

@@ -47,6 +47,10 @@ std::string budgetTable(const PlanSummary &p) {
                                   : 0.0;
   md += fmt::format("Arena {} bytes; lower bound for this schedule {} bytes ({:.1f} % over).",
                     p.arenaBytes, p.lowerBoundBytes, over);
+  if (!p.fastLevel.empty())
+    md += fmt::format(" Of it, {} bytes (bound {}) sit in the fast level {} of {} bytes: the "
+                      "buffers with the most accesses per byte.",
+                      p.fastArenaBytes, p.fastLowerBoundBytes, p.fastLevel, p.fastCapacity);
   if (!p.cut.empty())
     md += fmt::format(" Training from `{}` with batches of {}.", p.cut, p.batch);
   return md + "\n\n";
@@ -185,10 +189,13 @@ std::string planSvg(const PlanSummary &p) {
                      x, f.top, f.height - f.bottom, x + 3, f.top + 12, name);
   }
   for (const PlanEntry &b : p.buffers) {
-    if (b.level != "ram")
+    bool fastLevel = !p.fastLevel.empty() && b.level == p.fastLevel;
+    if (b.level != "ram" && !fastLevel)
       continue;
+    // the fast level is drawn at the bottom, the main RAM level above it
+    double base = fastLevel ? 0.0 : double(p.fastArenaBytes);
     double x0 = f.x(double(b.first)), x1 = f.x(double(b.last + 1));
-    double y0 = f.y(double(b.offset + b.size)), y1 = f.y(double(b.offset));
+    double y0 = f.y(base + double(b.offset + b.size)), y1 = f.y(base + double(b.offset));
     s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
                      "fill=\"{}\" fill-opacity=\"0.75\" stroke=\"white\" stroke-width=\"0.5\">"
                      "<title>{}: {} {} B at {}, steps {}..{}</title></rect>\n",
@@ -196,6 +203,8 @@ std::string planSvg(const PlanSummary &p) {
                      b.name, b.kind, b.size, b.offset, b.first, b.last);
   }
   s += horizontalLine(f, p.lowerBoundBytes, "#e15759", "arena lower bound");
+  if (!p.fastLevel.empty())
+    s += horizontalLine(f, p.fastArenaBytes, "#76b7b2", p.fastLevel + " arena");
   if (p.ramBudget > 0 && double(p.ramBudget) <= f.bytes)
     s += horizontalLine(f, p.ramBudget, "#222", "RAM budget");
   return s + axes(f) + legend(f) + "</svg>\n";

@@ -51,17 +51,23 @@ PlanSummary summarizePlan(const Graph &g, const TargetInfo &target, int64_t ramB
   p.flashBudget = flashBudget > 0 ? flashBudget : target.flashBytes();
   p.arenaBytes = g.attrs.getInt("arena_bytes", 0);
   p.lowerBoundBytes = g.attrs.getInt("lower_bound_bytes", 0);
+  p.fastLevel = g.attrs.getString("fast_level", "");
+  p.fastArenaBytes = g.attrs.getInt("fast_arena_bytes", 0);
+  p.fastLowerBoundBytes = g.attrs.getInt("fast_lower_bound_bytes", 0);
+  for (const MemoryRegion &m : target.memories)
+    if (m.name == p.fastLevel)
+      p.fastCapacity = int64_t(m.size);
   p.steps = int64_t(g.nodes.size());
   int64_t end = std::max<int64_t>(0, p.steps - 1);
   for (const Tensor &t : g.tensors) {
     if (t.attrs.getString("mem", "") != "arena")
       continue;
     std::string kind = t.attrs.getString("role", "") == "gradient" ? "gradient" : "activation";
-    p.buffers.push_back({t.name, kind, "ram", t.attrs.getInt("offset"), t.bytes(),
-                         t.attrs.getInt("first"), t.attrs.getInt("last")});
+    p.buffers.push_back({t.name, kind, t.attrs.getString("level", "ram"), t.attrs.getInt("offset"),
+                         t.bytes(), t.attrs.getInt("first"), t.attrs.getInt("last")});
   }
-  // Static RAM sits after the arena and lives for the whole program.
-  int64_t ramOffset = p.arenaBytes;
+  // Static RAM sits after the (main level's) arena and lives for the whole program.
+  int64_t ramOffset = p.arenaBytes - p.fastArenaBytes;
   std::vector<StaticBuffer> flashStatics;
   for (const StaticBuffer &b : staticBuffers(g)) {
     if (b.level == "flash") {
@@ -117,6 +123,14 @@ std::string planJson(const PlanSummary &p) {
               {"lower_bound_bytes", p.lowerBoundBytes},
               {"replay_bytes", p.replayRamBytes},
               {"total_bytes", p.arenaBytes + p.staticRamBytes}};
+  if (!p.fastLevel.empty())
+    j["levels"] = {{p.fastLevel,
+                    {{"arena_bytes", p.fastArenaBytes},
+                     {"lower_bound_bytes", p.fastLowerBoundBytes},
+                     {"capacity_bytes", p.fastCapacity}}},
+                   {"ram",
+                    {{"arena_bytes", p.arenaBytes - p.fastArenaBytes},
+                     {"lower_bound_bytes", p.lowerBoundBytes - p.fastLowerBoundBytes}}}};
   j["flash"] = {{"weights_bytes", p.weightBytes},
                 {"replay_bytes", p.replayFlashBytes},
                 {"total_bytes", p.weightBytes + p.replayFlashBytes}};

@@ -27,11 +27,16 @@ std::vector<TargetInfo> makeTargets() {
                  {"sram", MemoryKind::Ram, 0x20000000, 4 * kMiB}};
   targets.push_back(m4);
 
+  // Cortex-M7 parts pair a small tightly coupled DTCM with the main SRAM (e.g. 64 KiB at the
+  // start of RAM on STM32F7); QEMU's AN500 models plain RAM there, the plan treats it as DTCM.
   TargetInfo m7 = m4;
   m7.name = "cortex-m7";
   m7.description = "Arm Cortex-M7 (FPv5-D16), QEMU mps2-an500";
   m7.qemu = "qemu-system-arm -M mps2-an500";
   m7.cpu = "-mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16";
+  m7.memories = {{"flash", MemoryKind::Flash, 0x00000000, 4 * kMiB},
+                 {"dtcm", MemoryKind::Ram, 0x20000000, 64 * 1024, true},
+                 {"sram", MemoryKind::Ram, 0x20010000, 4 * kMiB - 64 * 1024}};
   targets.push_back(m7);
 
   // virt has no execute-in-place flash: the examples use the first 4 MiB of DRAM as "flash".
@@ -40,8 +45,11 @@ std::vector<TargetInfo> makeTargets() {
   rv.description = "RISC-V RV32IMAFC (ilp32f), QEMU virt";
   rv.qemu = "qemu-system-riscv32 -M virt -bios none -m 128M";
   rv.cpu = "-march=rv32imafc -mabi=ilp32f";
+  // An RV32 MCU with a 64 KiB L1 scratchpad in front of its L2 RAM (as PULP-style parts): on
+  // QEMU both are plain DRAM, the plan treats the first 64 KiB as the fast level.
   rv.memories = {{"flash", MemoryKind::Flash, 0x80000000, 4 * kMiB},
-                 {"sram", MemoryKind::Ram, 0x80400000, 124 * kMiB}};
+                 {"l1", MemoryKind::Ram, 0x80400000, 64 * 1024, true},
+                 {"l2", MemoryKind::Ram, 0x80410000, 124 * kMiB - 64 * 1024}};
   targets.push_back(rv);
   return targets;
 }
@@ -65,11 +73,16 @@ std::string linkerBudgetScript(const TargetInfo &t, int64_t ramBytes, int64_t fl
                      " * objects; a program (model, application, stack and heap) over budget then "
                      "fails to link\n * (\"region 'ram' overflowed\"). */\n";
   char line[96];
+  bool ramDone = false;
   for (const MemoryRegion &m : t.memories) {
     bool flash = m.kind == MemoryKind::Flash;
+    if (!flash && ramDone)
+      continue; // RAM levels are contiguous: one region from the first level's base
+    ramDone = ramDone || !flash;
+    int64_t available = flash ? int64_t(m.size) : t.ramBytes();
     int64_t size = flash ? flashBytes : ramBytes;
-    if (size <= 0 || size > int64_t(m.size))
-      size = int64_t(m.size);
+    if (size <= 0 || size > available)
+      size = available;
     int64_t reserved = flash ? (reservedFlash + 7) / 8 * 8 : 0;
     std::snprintf(line, sizeof line, "__%s = 0x%08llx;\n__%s_size = %lld;\n",
                   flash ? "flash" : "ram", (unsigned long long)m.base, flash ? "flash" : "ram",

@@ -36,6 +36,23 @@ bool isCIdentifier(const std::string &name) {
 
 const char *kMarker = ".odlc-output";
 
+/// RAM the whole program needs with these options (arena and static buffers), or -1 when it does
+/// not compile for another reason than the budget.
+int64_t plannedRam(const Graph &pristine, const CompileOptions &o) {
+  Graph g = pristine;
+  PassContext context;
+  context.target = findTarget(o.target);
+  context.ramBudget = o.ramBudget;
+  context.flashBudget = o.flashBudget;
+  context.train = o.train;
+  try {
+    runPipeline(g, context, {});
+  } catch (const Error &) {
+    return context.ramNeeded > 0 ? context.ramNeeded : -1;
+  }
+  return g.attrs.getInt("arena_bytes", 0) + g.attrs.getInt("static_ram_bytes", 0);
+}
+
 void validateTrainOptions(const TrainOptions &t) {
   if (t.batch < 1 || t.batch > 4096)
     fail("--batch {} is out of range; use 1 to 4096", t.batch);
@@ -93,6 +110,13 @@ CompileResult compileGraph(Graph &graph, const CompileOptions &o) {
   context.ramBudget = o.ramBudget;
   context.flashBudget = o.flashBudget;
   context.train = o.train;
+  context.ramForCut = [&](const std::string &cut) -> int64_t {
+    CompileOptions alt = o;
+    alt.train.trainFrom = cut;
+    alt.printAfter.clear();
+    alt.stopAfter.clear();
+    return plannedRam(pristine, alt);
+  };
   CompileResult result;
   PassManagerOptions pm;
   pm.printAfter = o.printAfter;

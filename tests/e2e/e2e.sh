@@ -161,7 +161,7 @@ cmd_model() {
 
   t0=$(now)
   echo "+ odlc compile $m --target $t"
-  if ! "$ODLC" compile "$MODELS_DIR/$m/model.onnx" -o "$out" --target "$t"; then
+  if ! "$ODLC" compile "$MODELS_DIR/$m/model.onnx" -o "$out" --target "$t" --train-from none; then
     record "$m" "$label" - COMPILE_ERROR - - -
     echo "FAIL: odlc compile failed ($m, $t)"
     return 1
@@ -227,7 +227,7 @@ cmd_warnings() {
   dir=$(scratch "warnings/$cc")
   for m in $(model_list); do
     need_model "$m"
-    "$ODLC" compile "$MODELS_DIR/$m/model.onnx" -o "$dir/$m" --target "$target" ||
+    "$ODLC" compile "$MODELS_DIR/$m/model.onnx" -o "$dir/$m" --target "$target" --train-from classifier ||
       { echo "FAIL: odlc compile $m --target $target"; fails=$((fails + 1)); continue; }
     for src in "$dir/$m"/*.c; do
       files=$((files + 1))
@@ -288,11 +288,11 @@ cmd_determinism() {
       runs=$((runs + 1))
       # a: fresh OUT, relative paths from $dir.  b: OUT first filled by another model, then
       # replaced, from another cwd with absolute paths.
-      (cd "$dir" && "$ODLC" compile "$MODELS_DIR/$m/model.onnx" -o "a_${m}_$t" --target "$t") ||
+      (cd "$dir" && "$ODLC" compile "$MODELS_DIR/$m/model.onnx" -o "a_${m}_$t" --target "$t" --train-from classifier) ||
         { echo "FAIL: odlc compile $m --target $t"; fails=$((fails + 1)); continue; }
-      "$ODLC" compile "$MODELS_DIR/$other/model.onnx" -o "$dir/b_${m}_$t" --target "$t" ||
+      "$ODLC" compile "$MODELS_DIR/$other/model.onnx" -o "$dir/b_${m}_$t" --target "$t" --train-from classifier ||
         { echo "FAIL: odlc compile $other --target $t"; fails=$((fails + 1)); continue; }
-      (cd / && "$ODLC" compile "$MODELS_DIR/$m/model.onnx" -o "$dir/b_${m}_$t" --target "$t") ||
+      (cd / && "$ODLC" compile "$MODELS_DIR/$m/model.onnx" -o "$dir/b_${m}_$t" --target "$t" --train-from classifier) ||
         { echo "FAIL: odlc recompile $m --target $t"; fails=$((fails + 1)); continue; }
       if ! diff -r "$dir/a_${m}_$t" "$dir/b_${m}_$t" >"$dir/diff_${m}_$t.txt"; then
         echo "FAIL: $m --target $t: OUT differs between two compiles:"

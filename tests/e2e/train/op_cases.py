@@ -355,18 +355,18 @@ def pool_case(op):
     def make(rng, k):
         b = Builder(rng, image(rng, hw=(6, 9)))
         a = b.conv(b.x, ri(rng, 2, 5), 3)
-        kk = [[2, 2], [3, 3], [3, 2]][k % 3]
-        s = [[2, 2], [2, 2], [1, 2]][k % 3]
-        pads = [[0, 0, 0, 0], [1, 1, 1, 1], [0, 1, 1, 0]][k % 3]
+        kk = [[2, 2], [3, 3], [3, 2], [3, 3]][k]
+        s = [[2, 2], [2, 2], [1, 2], [1, 1]][k]          # case 3: overlapping windows
+        pads = [[0, 0, 0, 0], [1, 1, 1, 1], [0, 1, 1, 0], [1, 1, 1, 1]][k]
         attrs = dict(kernel_shape=kk, strides=s, pads=pads)
         if k == 1:
             attrs["ceil_mode"] = 1
         if op == "AveragePool":
-            attrs["count_include_pad"] = [0, 0, 1][k % 3]
+            attrs["count_include_pad"] = [0, 0, 1, 0][k]
         if op == "MaxPool" and k == 2:
             attrs["dilations"] = [2, 1]
         y = b.node(op, [a], **attrs)
-        y = b.conv(y, ri(rng, 2, 5), [3, 1, 3][k % 3])
+        y = b.conv(y, ri(rng, 2, 5), [3, 1, 3, 1][k])
         desc = f"{b.shape(a)} " + " ".join(f"{key}={v}" for key, v in attrs.items())
         return b, b.head(y, classes(rng)), desc
     return make
@@ -458,9 +458,12 @@ def split_case(rng, k):
         h0 = h // 2
         s0, s1 = b.node("Split", [a, b.ints([h0, h - h0], "split")], outputs=2, axis=2)
         desc = f"axis 2 [{h0},{h - h0}] of {b.shape(a)}"
-    else:
+    elif k == 2:
         s0, s1 = b.node("Split", [a], outputs=2, axis=1, split=[c1, c2])
         desc = f"opset 11 split attribute [{c1},{c2}]"
+    else:        # three outputs, the middle one unused: its gradient is zero
+        s0, _, s1 = b.node("Split", [a, b.ints([c1, 1, c2 - 1], "split")], outputs=3, axis=1)
+        desc = f"channels [{c1},1,{c2 - 1}], the middle output unused"
     n = ri(rng, 2, 4)
     y0 = b.conv(s0, n, 3)
     y1 = b.conv(b.node("Relu", [s1]), n, 3)
@@ -533,51 +536,46 @@ def batchnorm_case(rng, k):
 
 
 def pad_case(rng, k):
+    """Constant padding (odlc trains through constant, non-negative pads only)."""
     opset = [13, 13, 10][k % 3]
     b = Builder(rng, image(rng), opset)
     a = b.conv(b.x, ri(rng, 2, 4), 3, pads=[0, 0, 0, 0])
-    pads = [[0, 0, 1, 2, 0, 0, 2, 1], [0, 0, 1, 1, 0, 0, 1, 1], [0, 0, 2, 0, 0, 0, 0, 1]][k % 3]
-    mode = ["constant", "reflect", "edge"][k % 3]
+    pads = [[0, 0, 1, 2, 0, 0, 2, 1], [0, 1, 1, 1, 0, 2, 1, 1], [0, 0, 2, 0, 0, 0, 0, 1]][k % 3]
+    value = [0.5, 0.0, -1.0][k % 3]
     if opset >= 11:
-        ins = [a, b.ints(pads, "pads")] + ([b.const(np.float32(0.5))] if k == 0 else [])
-        y = b.node("Pad", ins, mode=mode)
+        ins = [a, b.ints(pads, "pads")] + ([b.const(np.float32(value))] if value else [])
+        y = b.node("Pad", ins, mode="constant")
     else:
-        y = b.node("Pad", [a], mode=mode, pads=pads)
+        y = b.node("Pad", [a], mode="constant", pads=pads, value=value)
     y = b.conv(y, ri(rng, 2, 4), 3, pads=[0, 0, 0, 0])
-    return b, b.head(y, classes(rng)), f"{mode} pads {pads[2:4]}+{pads[6:8]} (opset {opset})"
+    return b, b.head(y, classes(rng)), f"value {value}, pads {pads} (opset {opset})"
 
 
 def reducemean_case(rng, k):
-    opset = [13, 18, 13][k % 3]
-    b = Builder(rng, image(rng), opset)
+    """ReduceMean over the spatial axes (odlc trains through no other reduction)."""
+    b = Builder(rng, image(rng))
     a = b.node("Relu", [b.conv(b.x, ri(rng, 2, 5), 3)])
-    axes, keep = [([2, 3], 0), ([2, 3], 1), ([3], 1)][k % 3]
-    if opset >= 18:
-        y = b.node("ReduceMean", [a, b.ints(axes, "axes")], keepdims=keep)
-    else:
-        y = b.node("ReduceMean", [a], axes=axes, keepdims=keep)
+    axes, keep = [([2, 3], 0), ([-1, -2], 1), ([3, 2], 1)][k % 3]
+    y = b.node("ReduceMean", [a], axes=axes, keepdims=keep)
     if k == 2:
-        y = b.conv(y, ri(rng, 2, 4), [3, 1], pads=[1, 0, 1, 0])
-    return b, b.head(y, classes(rng)), f"axes {axes} keepdims {keep} (opset {opset})"
+        y = b.conv(y, ri(rng, 2, 4), 1)
+    return b, b.head(y, classes(rng)), f"axes {axes} keepdims {keep}"
 
 
 def arith_case(rng, k):
-    """Sub, Div, Neg, Tanh between trainable layers."""
+    """Sub, Tanh, and a Mul that reads one tensor twice, between trainable layers."""
     b = Builder(rng, image(rng))
     c = ri(rng, 2, 5)
     a = b.conv(b.x, c, 3)
     if k == 0:
-        y = b.node("Sub", [a, b.conv(b.x, c, 1)])
-        y = b.node("Neg", [b.node("Tanh", [y])])
-        desc = "tanh(conv - conv) then Neg"
+        y = b.node("Tanh", [b.node("Sub", [a, b.conv(b.x, c, 1)])])
+        desc = "tanh(conv - conv)"
     elif k == 1:
-        y = b.node("Div", [a, b.const(rng.uniform(0.5, 2.0, [c, 1, 1]), "k")])
-        y = b.node("Sub", [b.const(np.float32(1.0)), y])
-        desc = "1 - x / const [C,1,1]"
+        y = b.node("Sub", [b.const(rng.standard_normal([c, 1, 1]), "k"), a])
+        desc = "const [C,1,1] - x"
     else:
-        d = b.node("Add", [b.node("Sigmoid", [b.conv(b.x, c, 1)]), b.const(np.float32(0.5))])
-        y = b.node("Div", [a, d])
-        desc = "x / (sigmoid(conv) + 0.5): both operands computed"
+        y = b.node("Mul", [a, a])
+        desc = "x * x (one tensor read twice)"
     y = b.conv(y, ri(rng, 2, 4), 3)
     return b, b.head(y, classes(rng)), desc
 
@@ -597,6 +595,20 @@ def squeeze_case(rng, k):
         y = b.conv(y, ri(rng, 2, 4), 3)
         desc = "GAP -> Squeeze(3) -> Unsqueeze(3) gate"
     return b, b.head(y, classes(rng)), desc
+
+
+def shared_weight_case(rng, k):
+    """One weight tensor used by two Conv layers: its gradient is the sum of both uses, and the
+    input gradient of the earlier use needs the weight before the update."""
+    b = Builder(rng, image(rng))
+    c = ri(rng, 2, 5)
+    a = b.node("Relu", [b.conv(b.x, c, 3)])
+    w = b.weight([c, c, 3, 3], 9 * c)
+    bias = [b.bias(c)] if k == 1 else []
+    y = b.node("Conv", [a, w] + bias, kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    y = b.node("Conv", [b.node("Relu", [y]), w] + bias, kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    return b, b.head(y, classes(rng)), "Conv(w) -> Relu -> Conv(w)" + (" (bias shared)" if k
+                                                                        else "")
 
 
 def momentum_case(rng, k):
@@ -628,13 +640,13 @@ GROUPS = {
     "add": (add_case, 3),
     "mul": (mul_case, 3),
     "globalaveragepool": (gap_case, 3),
-    "averagepool": (pool_case("AveragePool"), 3),
-    "maxpool": (pool_case("MaxPool"), 3),
+    "averagepool": (pool_case("AveragePool"), 4),
+    "maxpool": (pool_case("MaxPool"), 4),
     "flatten": (flatten_case, 3),
     "reshape": (reshape_case, 3),
     "transpose": (transpose_case, 3),
     "concat": (concat_case, 3),
-    "split": (split_case, 3),
+    "split": (split_case, 4),
     "slice": (slice_case, 3),
     "softmax": (softmax_case, 2),
     # beyond the issue's list: ops the reference models train through, BN folding, momentum
@@ -644,6 +656,7 @@ GROUPS = {
     "arith": (arith_case, 3),
     "squeeze": (squeeze_case, 2),
     "momentum": (momentum_case, 2, {"steps": 3, "lr": 0.1, "momentum": 0.9}),
+    "shared_weight": (shared_weight_case, 2),
 }
 
 

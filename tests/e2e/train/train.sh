@@ -570,7 +570,7 @@ cmd_report() {
         { key = $2 SUBSEP $3 SUBSEP $4
           if ($12 != "-") cell[key] = $12 " " $9 " " $17 " -"
           else cell[key] = $15 " " $13 " " $17 " s"
-          row = $2 SUBSEP $3; lr[row] = $6; noise[row] = $16
+          row = $2 SUBSEP $3; lr[row] = $6; if ($16 != "-" || !(row in noise)) noise[row] = $16
           if (!(row in seen)) { seen[row] = 1; order[++n] = row } }
         END {
           nt = split(targets, T, " ")
