@@ -114,12 +114,33 @@ private:
         g.attrs.set("train.deeper_rejected", rejected);
       return &cuts[i];
     }
-    context.failure = fmt::format(
-        "no latent-replay cut fits the RAM budget of {} bytes (last tried: {}); raise --ram, "
-        "lower --batch or --replay-samples, use --replay-bits 8, or compile with "
-        "--train-from none",
-        budget, rejected);
+    context.failure = noCutFits(cuts, context, budget);
     return nullptr;
+  }
+
+  /// The diagnostic when no cut fits: the smallest budget that would (from planning the cuts
+  /// whose lower bound does not already exceed the best found).
+  std::string noCutFits(const std::vector<CutInfo> &cuts, PassContext &context, int64_t budget) {
+    int64_t best = -1;
+    std::string bestCut;
+    for (const CutInfo &cut : cuts) {
+      if (best >= 0 && trainingLowerBound(cut, context.train) >= best)
+        continue;
+      int64_t need = context.ramForCut ? context.ramForCut(cut.name)
+                                       : trainingLowerBound(cut, context.train);
+      if (need >= 0 && (best < 0 || need < best)) {
+        best = need;
+        bestCut = cut.name;
+      }
+    }
+    std::string smallest =
+        best < 0 ? std::string("no cut can be trained")
+                 : fmt::format("the smallest budget that fits is --ram {} (training from '{}')",
+                               best, bestCut);
+    return fmt::format("no latent-replay cut fits the RAM budget of {} bytes; {}; or lower "
+                       "--batch or --replay-samples, use --replay-bits 8, or compile with "
+                       "--train-from none",
+                       budget, smallest);
   }
 
   void markTail(Graph &g, const CutInfo &cut) {
