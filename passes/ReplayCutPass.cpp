@@ -103,16 +103,27 @@ private:
         rejected = fmt::format("{}: its plan needs {} bytes", cuts[i].name, need);
         continue;
       }
+      // Ties in trainable capacity (e.g. a conv's output and its relu's) go to the later cut:
+      // the same weights train with less work in the tail.
+      size_t pick = i;
+      while (pick + 1 < cuts.size() &&
+             cuts[pick + 1].trainableParams == cuts[i].trainableParams &&
+             cuts[pick + 1].forwardMacs <= cuts[pick].forwardMacs)
+        ++pick;
       g.attrs.set("train.cut_reason",
                   fmt::format("auto: the deepest tail whose plan ({} bytes{}) fits the RAM "
-                              "budget{}",
+                              "budget{}{}",
                               need, context.ramForCut ? "" : ", estimated",
-                              budget > 0 ? fmt::format(" of {} bytes", budget) : ""));
-      if (i + 1 < cuts.size())
-        g.attrs.set("train.runner_up", cuts[i + 1].name + ": a shallower tail");
+                              budget > 0 ? fmt::format(" of {} bytes", budget) : "",
+                              pick != i ? "; the latest cut with the same trainable weights" : ""));
+      if (pick + 1 < cuts.size())
+        g.attrs.set("train.runner_up",
+                    fmt::format("{}: a shallower tail ({} trainable parameters instead of {})",
+                                cuts[pick + 1].name, cuts[pick + 1].trainableParams,
+                                cuts[pick].trainableParams));
       if (!rejected.empty())
         g.attrs.set("train.deeper_rejected", rejected);
-      return &cuts[i];
+      return &cuts[pick];
     }
     context.failure = noCutFits(cuts, context, budget);
     return nullptr;

@@ -53,7 +53,14 @@ std::string budgetTable(const PlanSummary &p) {
                       p.fastArenaBytes, p.fastLowerBoundBytes, p.fastLevel, p.fastCapacity);
   if (!p.cut.empty())
     md += fmt::format(" Training from `{}` with batches of {}.", p.cut, p.batch);
-  return md + "\n\n";
+  md += "\n\n";
+  if (!p.cutReason.empty())
+    md += fmt::format("- Why this cut: {}\n", p.cutReason);
+  if (!p.deeperRejected.empty())
+    md += fmt::format("- Deeper cut rejected: {}\n", p.deeperRejected);
+  if (!p.runnerUp.empty())
+    md += fmt::format("- Runner-up: {}\n", p.runnerUp);
+  return md + (p.cutReason.empty() ? "" : "\n");
 }
 
 /// Peak bytes of each kind at one step (arena buffers share bytes over time), plus the static

@@ -93,6 +93,9 @@ PlanSummary summarizePlan(const Graph &g, const TargetInfo &target, int64_t ramB
     p.macs.push_back({g.functionName(fn), macs});
   }
   p.cut = g.attrs.getString("train.cut", "");
+  p.cutReason = g.attrs.getString("train.cut_reason", "");
+  p.runnerUp = g.attrs.getString("train.runner_up", "");
+  p.deeperRejected = g.attrs.getString("train.deeper_rejected", "");
   p.batch = g.attrs.getInt("train.batch", 0);
   collectLayers(g, p);
   for (const Tensor &t : g.tensors)
@@ -138,6 +141,12 @@ std::string planJson(const PlanSummary &p) {
                 {"trainable", p.trainable},
                 {"sparse", Json::object()},
                 {"bits", Json::object()}};
+  if (!p.cutReason.empty())
+    j["train"]["cut_reason"] = p.cutReason;
+  if (!p.runnerUp.empty())
+    j["train"]["runner_up"] = p.runnerUp;
+  if (!p.deeperRejected.empty())
+    j["train"]["deeper_rejected"] = p.deeperRejected;
   j["macs"] = Json::object();
   for (const auto &[fn, macs] : p.macs)
     j["macs"][fn] = macs;

@@ -40,6 +40,7 @@ struct PlanSummary {
   int64_t replayRamBytes = 0;
   int64_t replayFlashBytes = 0;
   std::string cut;                    ///< "" when the model does not train
+  std::string cutReason, runnerUp, deeperRejected; ///< why this cut (replay-cut's attributes)
   std::vector<std::string> trainable; ///< checkpoint order
   std::vector<PlanEntry> buffers;
   /// Multiply-accumulates per call of each function (infer, prefix, train), from the op table.

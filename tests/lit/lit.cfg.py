@@ -14,5 +14,7 @@ config.substitutions.append(("%model", "/usr/bin/python3 " +
                              os.path.join(config.test_source_root, "Inputs", "make_model.py")))
 config.substitutions.append(("%expect-error",
                              os.path.join(config.test_source_root, "Inputs", "expect-error.sh")))
+config.substitutions.append(("%check-plan", "/usr/bin/python3 " +
+                             os.path.join(config.test_source_root, "Inputs", "check_plan.py")))
 config.substitutions.append(("FileCheck", config.filecheck))
 config.environment["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "")
