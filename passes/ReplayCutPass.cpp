@@ -4,10 +4,13 @@
 // `auto`, train.runner_up.
 #include "Cuts.h"
 #include "Pass.h"
+
+#include "Diagnostics.h"
 #include "targets/TargetInfo.h"
 
 #include <fmt/format.h>
 
+#include <map>
 #include <memory>
 
 namespace odlc {
@@ -144,9 +147,12 @@ private:
         bestCut = cut.name;
       }
     }
-    std::string smallest =
-        best < 0 ? std::string("no cut can be trained")
-                 : fmt::format("the smallest budget that fits is --ram {} (training from '{}')",
+    if (best < 0)
+      return fmt::format("no latent-replay cut of the model can be trained (each needs a tail "
+                         "with a batch dimension of 1 and a Conv/Gemm/MatMul with constant "
+                         "weights; `odlc cuts` lists them); compile with --train-from none for "
+                         "inference only");
+    std::string smallest = fmt::format("the smallest budget that fits is --ram {} (training from '{}')",
                                best, bestCut);
     return fmt::format("no latent-replay cut fits the RAM budget of {} bytes; {}; or lower "
                        "--batch or --replay-samples, use --replay-bits 8, or compile with "
@@ -156,9 +162,21 @@ private:
 
   void markTail(Graph &g, const CutInfo &cut) {
     g.attrs.set("train.cut", cut.name);
-    for (NodeId id : tailNodes(g, cut.tensor))
-      for (TensorId w : layerWeights(g, g.nodes[size_t(id)]))
+    std::map<TensorId, std::string> trainedBy;
+    for (NodeId id : tailNodes(g, cut.tensor)) {
+      const Node &n = g.nodes[size_t(id)];
+      for (TensorId w : layerWeights(g, n)) {
+        auto [it, fresh] = trainedBy.emplace(w, n.name);
+        // A fused update applies one layer's gradient; a weight shared by two layers would be
+        // updated before the other layer's backward reads it.
+        if (!fresh)
+          unsupported("cannot train weight '{}': it is shared by nodes '{}' and '{}' of the "
+                      "trainable tail, and odlc trains a weight used by one layer; choose a "
+                      "--train-from cut after '{}'",
+                      g.tensor(w).name, it->second, n.name, n.name);
         g.tensor(w).attrs.set("trainable", int64_t(1));
+      }
+    }
   }
 };
 

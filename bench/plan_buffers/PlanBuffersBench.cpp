@@ -5,6 +5,11 @@
 /// For each instance it reports the lower bound, the arena reached, the time,
 /// whether optimality was proved, and the same for a greedy-by-size baseline
 /// implemented here (so ratios stay meaningful on a noisy shared machine).
+///
+/// Two criteria are counted: arena == max-live lower bound (ours), and a
+/// verified plan within the published capacity of 1,048,576 bytes (the
+/// criterion of MiniMalloc itself, whose solver answers the decision problem
+/// "does everything fit in --capacity", not "what is the smallest arena").
 
 #include <algorithm>
 #include <chrono>
@@ -120,7 +125,7 @@ int main(int argc, char** argv) {
   std::printf("%-4s %7s %9s %9s %11s %8s %7s %13s %13s %12s %6s\n", "inst", "buffers", "bound",
               "arena", "arena/bound", "seconds", "proved", "greedy/bound", "arena/greedy",
               "time/greedy", "valid");
-  int atBound = 0;
+  int atBound = 0, withinCapacity = 0;
   double total = 0;
   try {
     for (const char* name : {"A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K"}) {
@@ -132,6 +137,7 @@ int main(int argc, char** argv) {
                   r.seconds / std::max(r.greedySeconds, 1e-9), r.valid ? "yes" : "NO");
       std::fflush(stdout);
       atBound += r.arena == r.bound;
+      withinCapacity += r.valid;
       total += r.seconds;
       rows.push_back(r);
     }
@@ -139,7 +145,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "plan_buffers_bench: %s\n", e.what());
     return 1;
   }
-  std::printf("%d/%zu at the lower bound, %.3f s total\n", atBound, rows.size(), total);
+  std::printf("%d/%zu at the lower bound, %d/%zu within capacity %lld (MiniMalloc's criterion), "
+              "%.3f s total\n",
+              atBound, rows.size(), withinCapacity, rows.size(), (long long)kCapacity, total);
   writeJson(jsonPath, rows);
   bool allValid = std::all_of(rows.begin(), rows.end(), [](const Row& r) { return r.valid; });
   return allValid ? 0 : 1;

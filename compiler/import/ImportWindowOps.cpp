@@ -86,6 +86,21 @@ void emitWindowed(NodeImporter &n, OpKind op, std::vector<TensorId> inputs, Attr
   n.reshape(y, {ys[0], ys[1], ys[3]}, 0);
 }
 
+/// The weight of a 1-D Conv as a 2-D one, [O, I/g, K] -> [O, I/g, 1, K]. A constant weight keeps
+/// its ONNX name: it is what trains and what memory_plan.json lists.
+TensorId conv2dWeight(NodeImporter &n) {
+  Shape w = n.shape(1);
+  TensorId original = n.input(1);
+  TensorId weight = n.reshape(original, as4d(w));
+  Graph &g = n.graph();
+  if (weight != original && g.tensor(original).isConstant() && g.tensor(weight).isConstant()) {
+    std::string name = g.tensor(original).name;
+    g.tensor(original).name = g.uniqueTensorName(name + "_1d");
+    g.tensor(weight).name = name;
+  }
+  return weight;
+}
+
 } // namespace
 
 void importConv(NodeImporter &n) {
@@ -102,8 +117,7 @@ void importConv(NodeImporter &n) {
   attrs.erase("kernel_shape");
   attrs.set("dilations", win.dilations);
   attrs.set("group", n.attrInt("group", 1));
-  TensorId weight = n.reshape(n.input(1), as4d(w));
-  emitWindowed(n, OpKind::Conv, {n.input(0), weight, n.optionalInput(2)}, attrs);
+  emitWindowed(n, OpKind::Conv, {n.input(0), conv2dWeight(n), n.optionalInput(2)}, attrs);
 }
 
 static void importPool(NodeImporter &n, OpKind op) {

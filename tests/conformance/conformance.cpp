@@ -518,6 +518,7 @@ private:
     options.model = (test.dir / "model.onnx").string();
     options.target = "host";
     options.name = "model";
+    options.train.trainFrom = "none"; // ONNX's tests check inference
     options.import.inputShapes[inputName] = dimsOf(input);
     std::vector<std::vector<int64_t>> outputDims;
     odlc::CompileResult compiled;

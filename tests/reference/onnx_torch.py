@@ -21,7 +21,8 @@ odlc's semantics mirrored here (README, DESIGN.md 4.1/4.3, passes/):
     output takes the BN output's name. Any other BN is a frozen per-channel affine x * k + c with
     k and c = beta - mean k rounded to float32.
   - Trainable: every float constant input 1 or 2 (weight, bias) of a Conv, Gemm or MatMul that
-    reads a tensor computed from the cut (the tail). Nothing else trains (no BN parameters).
+    reads a tensor computed from the cut (the tail), except the bias of a Gemm with beta 0.
+    Nothing else trains (no BN parameters).
   - The exported graphs have batch 1 baked into Reshape targets. A batch is evaluated at once,
     with a Reshape's leading 1 read as the batch, when that was checked to give what one sample
     at a time gives (self.batched); else one sample at a time. With frozen BN the samples are
@@ -379,7 +380,9 @@ class OnnxTorch(nn.Module):
                 down.update(o for o in node.outputs if o)
                 self.tail.append(node)
                 if node.op in ("Conv", "Gemm", "MatMul"):
-                    for w in node.inputs[1:3]:
+                    for i, w in enumerate(node.inputs[1:3], 1):
+                        if i == 2 and node.op == "Gemm" and float(node.attrs.get("beta", 1.0)) == 0:
+                            continue   # a bias scaled by 0 has no gradient: it does not train
                         if w and self._float_const(w) and w not in trainable_names:
                             trainable_names.append(w)
         self.trainable = collections.OrderedDict()

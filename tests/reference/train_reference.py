@@ -30,12 +30,12 @@ DIR receives (float32 / int32 little-endian, samples concatenated):
                             check_training.c)
     reference.json          the settings, sizes and the yardstick below
 Yardstick (unless --no-yardstick): the same training in float64, and in float32 from trainable
-weights perturbed by a relative 1e-5 (three draws; 10x the differences odlc's float32 shows in one
-step): how far the result moves under rounding-sized changes. "noise" is the largest relative difference of the final probes or of a final weight
-tensor among them: when it is not far below the test tolerance the K-step trajectory is chaotic
-(ReLU/clip/max-pool decisions flip, divergent SGD) and its end point cannot be compared with
-another implementation; check_training.c then checks every step from the reference's weights
-(trajectory.bin) instead.
+weights perturbed by a relative 1e-5 (three draws; 10x the differences odlc's float32 shows in
+one step): how far the result moves under rounding-sized changes. "noise" is the largest
+relative difference of the final probes or of a final weight tensor among them: when it is not
+far below the test tolerance the K-step trajectory is chaotic (ReLU/clip/max-pool decisions
+flip, divergent SGD) and its end point cannot be compared with another implementation;
+check_training.c then checks every step from the reference's weights (trajectory.bin) instead.
 --plan: the names in train.trainable must be exactly the tensors that train here, else the
 script fails (odlc and the reference disagree on what trains). Plan names that are not ONNX
 weight names are paired with the reference's leftover tensors (graph order, same size) and

@@ -216,11 +216,11 @@ def gemm_case(rng, k):
     h = b.gemm(b.x, ri(rng, 4, 12))
     h = b.node("Relu", [h])
     n = ri(rng, 3, 10)
-    trans_b = [1, 0, 0][k % 3]
+    trans_b = [1, 0, 0, 1][k]
     hk = b.shape(h)[1]
     w = b.weight([n, hk] if trans_b else [hk, n], hk)
-    alpha, beta = [(1.0, 1.0), (0.5, 2.0), (1.0, 1.0)][k % 3]
-    cshape = [[n], [1, n], None][k % 3]
+    alpha, beta = [(1.0, 1.0), (0.5, 2.0), (1.0, 1.0), (1.0, 0.0)][k]   # beta 0: C does not train
+    cshape = [[n], [1, n], None, [n]][k]
     ins = [h, w] + ([b.const(0.2 * rng.standard_normal(cshape), "b")] if cshape else [])
     y = b.node("Gemm", ins, transB=trans_b, alpha=alpha, beta=beta)
     y = b.node("Relu", [y])
@@ -597,20 +597,6 @@ def squeeze_case(rng, k):
     return b, b.head(y, classes(rng)), desc
 
 
-def shared_weight_case(rng, k):
-    """One weight tensor used by two Conv layers: its gradient is the sum of both uses, and the
-    input gradient of the earlier use needs the weight before the update."""
-    b = Builder(rng, image(rng))
-    c = ri(rng, 2, 5)
-    a = b.node("Relu", [b.conv(b.x, c, 3)])
-    w = b.weight([c, c, 3, 3], 9 * c)
-    bias = [b.bias(c)] if k == 1 else []
-    y = b.node("Conv", [a, w] + bias, kernel_shape=[3, 3], pads=[1, 1, 1, 1])
-    y = b.node("Conv", [b.node("Relu", [y]), w] + bias, kernel_shape=[3, 3], pads=[1, 1, 1, 1])
-    return b, b.head(y, classes(rng)), "Conv(w) -> Relu -> Conv(w)" + (" (bias shared)" if k
-                                                                        else "")
-
-
 def momentum_case(rng, k):
     """Several SGD steps with momentum (the velocity carries over)."""
     b = Builder(rng, image(rng))
@@ -629,7 +615,7 @@ GROUPS = {
     "conv_pads_sym": (conv_case("pads_sym"), 3),
     "conv_pads_asym": (conv_case("pads_asym"), 3),
     "conv_1d": (conv_case("1d"), 3),
-    "gemm": (gemm_case, 3),
+    "gemm": (gemm_case, 4),
     "matmul": (matmul_case, 3),
     "relu": (activation_case("Relu"), 3),
     "clip": (activation_case("Clip"), 3),
@@ -656,7 +642,6 @@ GROUPS = {
     "arith": (arith_case, 3),
     "squeeze": (squeeze_case, 2),
     "momentum": (momentum_case, 2, {"steps": 3, "lr": 0.1, "momentum": 0.9}),
-    "shared_weight": (shared_weight_case, 2),
 }
 
 

@@ -26,7 +26,8 @@
 # lr, then check_training.c's worst relative errors ("-" for what did not run): start weights,
 # free-running update, weights after, loss, probes before, probes after, step-by-step weights,
 # loss, probes, and the reference's noise; status (PASS FAIL COMPILE_ERROR BUILD_ERROR RUN_ERROR
-# SANITIZER TIMEOUT REFERENCE_ERROR NAME_MISMATCH DOES_NOT_FIT), odlc compile s, build s, run s.
+# SANITIZER TIMEOUT REFERENCE_ERROR NAME_MISMATCH PLAN_MISMATCH DOES_NOT_FIT), odlc compile s,
+# build s, run s.
 # DOES_NOT_FIT (exit 77, skipped): odlc refuses the training because it needs more than the
 # board's RAM.
 # ops_results.tsv: UTC time, group, case, description, samples/compiled batch, update, weights,
@@ -188,7 +189,8 @@ hit = [c for c in cuts if c["name"] == name]
 if not hit:
     sys.exit(f"{name} is not a cut of the model any more (odlc cuts)")
 if label == "half" and 2 * hit[0]["trainable_layers"] < total:
-    sys.exit(f"{name} trains {hit[0]['"'"'trainable_layers'"'"']} of {total} layers, less than half")
+    n = hit[0]["trainable_layers"]
+    sys.exit(f"{name} trains {n} of {total} layers, less than half")
 ' "$2" "$3"
 }
 
@@ -198,7 +200,8 @@ cmd_refs() {
   local m label cut lr dir jobs=$WORK/refs/jobs.tsv msg
   : >"$jobs"
   for m in $(cut_models); do
-    [ -f "$MODELS_DIR/$m/model.onnx" ] || die "model '$m' not exported to $MODELS_DIR (e2e.sh export)"
+    [ -f "$MODELS_DIR/$m/model.onnx" ] ||
+      die "model '$m' not exported to $MODELS_DIR (e2e.sh export)"
     for label in "${LABELS[@]}"; do
       cut=$(cut_of "$m" "$label")
       lr=$(lr_of "$m" "$label")
@@ -209,7 +212,8 @@ cmd_refs() {
         continue
       fi
       if ! "$ODLC" compile "$MODELS_DIR/$m/model.onnx" -o "$dir/out" --target host \
-          --train-from "$cut" --batch $BATCH --lr "$lr" --replay-samples 1 2>"$dir/compile.log"; then
+          --train-from "$cut" --batch $BATCH --lr "$lr" --replay-samples 1 \
+          2>"$dir/compile.log"; then
         echo "COMPILE_ERROR $(head -c 2000 "$dir/compile.log")" >"$dir/status"
         echo "train.sh: $m $label: odlc compile failed: $(cat "$dir/compile.log")"
         continue
@@ -229,7 +233,7 @@ cmd_refs() {
   make_refs "$jobs.2" >"$WORK/refs/refs.2.log" 2>&1 || rc2=$?
   wait $pid || rc1=$?
   cat "$WORK/refs/refs.1.log" "$WORK/refs/refs.2.log"
-  [ $rc1 = 0 ] && [ $rc2 = 0 ] || die "reference generation crashed"
+  if [ $rc1 != 0 ] || [ $rc2 != 0 ]; then die "reference generation crashed"; fi
 }
 
 # make_refs JOBS: one train_reference.run per line (model, dir, plan, lr); writes DIR/status.
@@ -274,6 +278,10 @@ record() { # MODEL LABEL TARGET CUT LR FIELDS(10) STATUS COMPILE_S BUILD_S RUN_S
   printf '%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >>"$WORK/results.tsv"
 }
 
+record_none() { # MODEL LABEL TARGET CUT LR STATUS COMPILE_S BUILD_S RUN_S: no numbers
+  record "$1" "$2" "$3" "$4" "$5" - - - - - - - - - - "${@:6}"
+}
+
 cmd_model() {
   [ $# -ge 3 ] || die "usage: train.sh model MODEL CUT TARGET [TOLERANCE]"
   local m=$1 label=$2 t=$3 tol=${4:-1e-3} board=$3
@@ -292,7 +300,7 @@ cmd_model() {
   read -r status _ <"$refdir/status"
   if [ "$status" != OK ] && [ "$status" != NAME_MISMATCH ]; then
     cat "$refdir/status"
-    record "$m" "$label" "$t" "$cut" "$lr" $NO_FIELDS "$status" - - -
+    record_none "$m" "$label" "$t" "$cut" "$lr" "$status" - - -
     echo "FAIL: $m $label: $status"
     return 1
   fi
@@ -310,20 +318,21 @@ cmd_model() {
       cat "$dir/compile.log"
       if grep -q "but the RAM budget is" "$dir/compile.log"; then
         # odlc's documented refusal: the training does not fit the board's RAM
-        record "$m" "$label" "$t" "$cut" "$lr" $NO_FIELDS DOES_NOT_FIT - - -
+        record_none "$m" "$label" "$t" "$cut" "$lr" DOES_NOT_FIT - - -
         echo "train.sh: $m $label does not fit $t's RAM: skipped"
         exit 77
       fi
-      record "$m" "$label" "$t" "$cut" "$lr" $NO_FIELDS COMPILE_ERROR - - -
+      record_none "$m" "$label" "$t" "$cut" "$lr" COMPILE_ERROR - - -
       echo "FAIL: odlc compile failed ($m, $label, $t)"
       return 1
     fi
+    # the reference's checkpoint order comes from the host plan: the target's must be the same
     if ! "$PYTHON" -c 'import json, sys
-a, b = (json.load(open(p))["train"] for p in sys.argv[1:3])
-sys.exit(0 if a == b else f"train sections differ: {a} vs {b}")' \
+a, b = ([json.load(open(p))["train"].get(k) for k in ("cut", "trainable")] for p in sys.argv[1:3])
+sys.exit(0 if a == b else f"host plan: cut, trainable {a}; target plan: {b}")' \
         "$refdir/out/memory_plan.json" "$out/memory_plan.json"; then
-      record "$m" "$label" "$t" "$cut" "$lr" $NO_FIELDS COMPILE_ERROR - - -
-      echo "FAIL: the $t plan trains other tensors than the host plan"
+      record_none "$m" "$label" "$t" "$cut" "$lr" PLAN_MISMATCH - - -
+      echo "FAIL: the $t plan trains other tensors (or in another order) than the host plan"
       return 1
     fi
   fi
@@ -332,7 +341,7 @@ sys.exit(0 if a == b else f"train sections differ: {a} vs {b}")' \
   [ "$board" = host ] && cflags=$SANITIZE
   echo "+ build.sh $board OUT/*.c check_training.c"
   if ! build_fw "$board" "$out" "$fw" "$cflags"; then
-    record "$m" "$label" "$t" "$cut" "$lr" $NO_FIELDS BUILD_ERROR "$(elapsed "$t0" "$t1")" - -
+    record_none "$m" "$label" "$t" "$cut" "$lr" BUILD_ERROR "$(elapsed "$t0" "$t1")" - -
     echo "FAIL: build failed ($m, $label, $t)"
     return 1
   fi
@@ -531,8 +540,9 @@ PY
 cmd_report() {
   {
     if [ -s "$WORK/ops_results.tsv" ]; then
-      echo "Per-op gradients (host ASan+UBSan, one SGD step at lr 1 from the input): worst"
-      echo "relative error of the weight update vs the autograd gradient, per tensor"
+      echo "Per-op gradients (host ASan+UBSan; one SGD step at lr 1 from the input, momentum: 3"
+      echo "steps): worst relative error of the weight update vs PyTorch (the autograd gradient)"
+      echo "per tensor, and of the probes after the step"
       echo
       awk -F'\t' -v groups="$("$PYTHON" "$HERE/op_cases.py" --list)" '
         BEGIN { n = split(groups, order, " "); for (i = 1; i <= n; i++) known[order[i]] = 1 }
@@ -595,7 +605,8 @@ cmd_report() {
             }
             printf "\n"
           }
-          printf "\n%d passing, %d failing, %d skipped (DOES_NOT_FIT: odlc refuses a training that does not fit the board RAM)\n", pass, failn, skip
+          printf "\n%d passing, %d failing, %d skipped (DOES_NOT_FIT: odlc refuses a", pass, failn, skip
+          printf " training that does not fit the board RAM)\n"
         }' "$WORK/results.tsv"
       echo
       echo "Cuts:"

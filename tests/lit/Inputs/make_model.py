@@ -81,6 +81,18 @@ def residual():
                   tensor("fc", [5, 8], 2)])
 
 
+def shared_weight():
+    """One 3x3 weight used by two Conv layers."""
+    nodes = [helper.make_node("Conv", ["x", "w"], ["a"], "conv1", pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["a"], ["r"], "relu"),
+             helper.make_node("Conv", ["r", "w"], ["b"], "conv2", pads=[1, 1, 1, 1]),
+             helper.make_node("GlobalAveragePool", ["b"], ["g"], "gap"),
+             helper.make_node("Flatten", ["g"], ["f"], "flatten"),
+             helper.make_node("Gemm", ["f", "fc"], ["y"], "fc", transB=1)]
+    return model(nodes, [io("x", [1, 4, 6, 6])], [io("y", [1, 3])],
+                 [tensor("w", [4, 4, 3, 3]), tensor("fc", [3, 4], 2)])
+
+
 def unsupported_op():
     nodes = [helper.make_node("Erf", ["x"], ["y"], "my_erf")]
     return model(nodes, [io("x", [1, 4])], [io("y", [1, 4])], [])
@@ -92,7 +104,7 @@ def dynamic_batch():
 
 
 MODELS = {f.__name__: f for f in [conv_bn, activations, shape_subgraph, residual,
-                                   unsupported_op, dynamic_batch]}
+                                   shared_weight, unsupported_op, dynamic_batch]}
 
 if __name__ == "__main__":
     m = MODELS[sys.argv[1]]()
