@@ -16,15 +16,16 @@ std::vector<TargetInfo> makeTargets() {
   host.isHost = true;
   targets.push_back(host);
 
-  // QEMU's MPS2 boards model ZBT SSRAM1 (4 MiB at 0) as the code/flash region and SSRAM2/3
-  // (4 MiB at 0x20000000) as data RAM (hw/arm/mps2.c).
+  // QEMU's MPS2 boards model ZBT SSRAM1 (4 MiB at 0) as the code/flash region (hw/arm/mps2.c).
+  // AN386 data RAM is its 16 MiB PSRAM at 0x21000000 (the largest RAM, so deep training tails
+  // still run under QEMU); --ram bounds what a real part has.
   TargetInfo m4;
   m4.name = "cortex-m4";
   m4.description = "Arm Cortex-M4F (FPv4-SP), QEMU mps2-an386";
   m4.qemu = "qemu-system-arm -M mps2-an386";
   m4.cpu = "-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16";
   m4.memories = {{"flash", MemoryKind::Flash, 0x00000000, 4 * kMiB},
-                 {"sram", MemoryKind::Ram, 0x20000000, 4 * kMiB}};
+                 {"psram", MemoryKind::Ram, 0x21000000, 16 * kMiB}};
   targets.push_back(m4);
 
   // Cortex-M7 parts pair a small tightly coupled DTCM with the main SRAM (e.g. 64 KiB at the

@@ -83,6 +83,15 @@ void validateOptions(const CompileOptions &o) {
     fail("--name '{}' is not usable as a C prefix: use letters, digits and _ , not starting with "
          "a digit or 'odlc_', and not a C keyword",
          o.name);
+  const TargetInfo &target = *findTarget(o.target);
+  if (!target.isHost && o.ramBudget > target.ramBytes())
+    fail("--ram {} is more than the {} bytes of RAM target {} has; use at most --ram {} (see "
+         "`odlc targets`)",
+         o.ramBudget, target.ramBytes(), target.name, target.ramBytes());
+  if (!target.isHost && o.flashBudget > target.flashBytes())
+    fail("--flash {} is more than the {} bytes of flash target {} has; use at most --flash {} "
+         "(see `odlc targets`)",
+         o.flashBudget, target.flashBytes(), target.name, target.flashBytes());
   std::vector<std::string> names = passNames();
   auto checkPass = [&](const std::string &pass, const char *flag) {
     if (pass == "all" || std::find(names.begin(), names.end(), pass) != names.end())
