@@ -1,8 +1,11 @@
 #include "solvers/BufferPlanner.h"
 
 #include <algorithm>
+#include <atomic>
+#include <numeric>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "solvers/CanonicalSearch.h"
@@ -58,38 +61,101 @@ void takeIfBetter(const Problem& p, const SearchOutcome& out, Incumbent& best) {
   }
 }
 
-/// Spends up to `budget` search nodes improving `best`: first a placement
-/// within the capacity if the heuristics missed it, then the lower bound
-/// itself, then a bisection between the bound and the best arena so far.
-void improveBySearch(const Problem& p, int64_t capacity, int64_t budget, Incumbent& best) {
+/// Most capacities the downward sweep tries; the step widens beyond this.
+constexpr int64_t kMaxSweepCaps = 64;
+/// A worker's sweep budget is split into this many attempts.
+constexpr int64_t kSweepAttempts = 12;
+
+/// Every canonical placement has offsets (hence an arena) that are multiples
+/// of the gcd of all sizes and alignments: capacities between multiples add nothing.
+int64_t placementGrain(const Problem& p) {
+  int64_t g = 0;
+  for (int i = 0; i < p.n; ++i)
+    g = std::gcd(std::gcd(g, p.size[i]), p.align[i]);
+  return std::max<int64_t>(g, 1);
+}
+
+/// One worker's share of the search; only its own results feed its decisions,
+/// so its outcome does not depend on thread timing.
+struct Worker {
+  Incumbent best;
   int64_t spent = 0;
-  auto attempt = [&](int64_t cap, int64_t nodes) {
-    SearchOutcome out = planner::searchWithinCapacity(p, cap, nodes);
-    spent += out.nodes;
-    best.nodes += out.nodes;
-    if (out.status == SearchOutcome::Status::Infeasible)
-      best.provedInfeasibleUpTo = std::max(best.provedInfeasibleUpTo, cap);
-    takeIfBetter(p, out, best);
-    return out.status;
-  };
+};
+
+/// Runs one decision search and records its outcome in `w`.
+SearchOutcome::Status attempt(const Problem& p, int64_t cap, int64_t nodes, Worker& w) {
+  SearchOutcome out = planner::searchWithinCapacity(p, cap, nodes);
+  w.spent += out.nodes;
+  w.best.nodes += out.nodes;
+  if (out.status == SearchOutcome::Status::Infeasible)
+    w.best.provedInfeasibleUpTo = std::max(w.best.provedInfeasibleUpTo, cap);
+  takeIfBetter(p, out, w.best);
+  return out.status;
+}
+
+/// Tries capacities start, start - step, ... (every `stride`-th from index
+/// `first`) down to just above the bound, each with a small node budget. The
+/// search is erratic in the capacity (a tighter one can succeed where a looser
+/// one stalls), so many cheap attempts beat a few long ones.
+void sweep(const Problem& p, int64_t start, int64_t step, int first, int stride, int64_t budget,
+           const std::atomic<bool>& stop, Worker& w) {
+  const int64_t perAttempt = std::max<int64_t>(budget / kSweepAttempts, 1000);
+  for (int64_t i = first;; i += stride) {
+    int64_t cap = start - i * step;
+    if (cap <= p.bound || w.spent >= budget || stop.load())
+      return;
+    if (w.best.found && cap >= w.best.arena)
+      continue;
+    if (attempt(p, cap, std::min(perAttempt, budget - w.spent), w) ==
+        SearchOutcome::Status::Infeasible)
+      return;  // every smaller capacity is infeasible too
+  }
+}
+
+/// Spends up to `budget` search nodes per core improving `best`: first a
+/// placement within the capacity if the heuristics missed it, then the lower
+/// bound itself on one core while the other sweeps capacities downwards from
+/// the best arena; the first core joins the sweep if the bound attempt ends
+/// with nodes to spare. Results combine deterministically: the bound wins,
+/// otherwise the smaller arena, the first core on ties.
+void improveBySearch(const Problem& p, int64_t capacity, int64_t budget, Incumbent& best) {
+  Worker first;
+  first.best = best;
   bool fits = best.found && best.arena <= capacity;
   if (!fits && capacity > p.bound &&
-      attempt(capacity, budget / 2) == SearchOutcome::Status::Infeasible)
+      attempt(p, capacity, budget / 2, first) == SearchOutcome::Status::Infeasible) {
+    best = first.best;
     return;
-  int64_t left = budget - spent;
+  }
+  // Sweep from just below the best arena, or from the capacity if none fits.
+  const int64_t grain = placementGrain(p);
+  bool within = first.best.found && first.best.arena <= capacity;
+  int64_t start = within ? first.best.arena - 1 : capacity;
+  start -= start % grain;
+  const int64_t span = std::max<int64_t>((start - p.bound) / grain, 1);
+  const int64_t step = grain * ((span + kMaxSweepCaps - 1) / kMaxSweepCaps);
+  Worker second;
+  second.best = first.best;
+  second.best.nodes = 0;
+  std::atomic<bool> boundFound{false};
+  const int64_t workerBudget = budget * 3 / 4;  // keeps the wall time near one budget
+  std::thread helper([&] { sweep(p, start, step, 1, 2, workerBudget, boundFound, second); });
+  int64_t left = budget - first.spent;
   int64_t boundBudget = std::max<int64_t>(left * 3 / 4, std::min<int64_t>(left, 1000));
-  if (attempt(p.bound, boundBudget) == SearchOutcome::Status::Found || p.bound == INT64_MAX)
-    return;
-  int64_t lo = p.bound + 1;  // smallest capacity not yet tried
-  while (spent < budget) {
-    int64_t hi = best.found ? std::min(best.arena - 1, capacity) : capacity;
-    if (lo > hi)
-      return;
-    int64_t mid = lo + (hi - lo) / 2;
-    left = budget - spent;
-    attempt(mid, std::max(left / 3, std::min<int64_t>(left, 2000)));
-    if (!best.found || best.arena > mid)
-      lo = mid + 1;
+  if (attempt(p, p.bound, boundBudget, first) == SearchOutcome::Status::Found)
+    boundFound = true;
+  else
+    sweep(p, start, step, 0, 2, workerBudget, boundFound, first);
+  helper.join();
+  best = first.best;
+  if (boundFound)
+    return;  // the bound is optimal; the helper's partial work is irrelevant
+  best.nodes += second.best.nodes;
+  best.provedInfeasibleUpTo = std::max(best.provedInfeasibleUpTo, second.best.provedInfeasibleUpTo);
+  if (second.best.found && (!best.found || second.best.arena < best.arena)) {
+    best.found = true;
+    best.arena = second.best.arena;
+    best.offsets = second.best.offsets;
   }
 }
 
