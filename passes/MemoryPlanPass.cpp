@@ -105,7 +105,8 @@ public:
         statics += b.bytes;
     if (statics > 0)
       g.attrs.set("static_ram_bytes", statics);
-    return checkBudget(g, context, plan.arenaBytes, statics);
+    // Both levels live in the RAM the budget bounds (one linker region from the first level).
+    return checkBudget(g, context, plan.arenaBytes + fastPlan.arenaBytes, statics);
   }
 
 private:

@@ -169,6 +169,17 @@ CompileResult compileModel(const CompileOptions &o) {
   return compileGraph(graph, o);
 }
 
+std::vector<CutInfo> listCuts(Graph graph, int64_t batch) {
+  PassContext context;
+  context.target = findTarget("host");
+  for (const std::string &name : passNames()) {
+    if (name == "replay-cut")
+      break;
+    runPass(*createPass(name), graph, context);
+  }
+  return findCuts(graph, batch);
+}
+
 void writeOutputDir(const FileSet &files, const std::string &outDir) {
   std::error_code ec;
   fs::path out = fs::path(outDir).lexically_normal();

@@ -2,6 +2,7 @@
 /// memory-plan report, write OUT/ atomically. Used by the CLI and by tests.
 #pragma once
 
+#include "Cuts.h"
 #include "Pass.h"
 #include "import/OnnxImporter.h"
 #include "targets/CEmitter.h"
@@ -37,6 +38,9 @@ void validateOptions(const CompileOptions &options);
 CompileResult compileGraph(Graph &graph, const CompileOptions &options);
 /// Imports options.model and compiles it.
 CompileResult compileModel(const CompileOptions &options);
+/// The latent-replay cuts of `graph` after the passes before replay-cut, as `odlc cuts` lists
+/// them (graph order, the input first).
+std::vector<CutInfo> listCuts(Graph graph, int64_t batch);
 /// Writes `files` into `outDir`: all or nothing, never touching a directory odlc did not make.
 void writeOutputDir(const FileSet &files, const std::string &outDir);
 

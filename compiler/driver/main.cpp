@@ -4,6 +4,7 @@
 #include "Diagnostics.h"
 #include "PassManager.h"
 #include "driver/Compile.h"
+#include "driver/Explore.h"
 #include "import/OnnxImporter.h"
 #include "solvers/BufferPlanner.h"
 #include "targets/TargetInfo.h"
@@ -12,6 +13,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -43,15 +45,7 @@ int runCuts(const std::string &model, int64_t batch, bool json,
   }
   if (batch < 1 || batch > 4096)
     fail("--batch {} is out of range; use 1 to 4096", batch);
-  Graph g = importOnnxFile(model, import);
-  PassContext context;
-  context.target = findTarget("host");
-  for (const std::string &name : passNames()) {
-    if (name == "replay-cut")
-      break;
-    runPass(*createPass(name), g, context);
-  }
-  std::vector<CutInfo> cuts = findCuts(g, batch);
+  std::vector<CutInfo> cuts = listCuts(importOnnxFile(model, import), batch);
   if (json) {
     std::string text = "[\n";
     for (size_t i = 0; i < cuts.size(); ++i) {
@@ -130,6 +124,57 @@ int runCompile(CompileOptions &options, const std::vector<std::string> &inputSha
   return 0;
 }
 
+/// "1,0.75,0.5" -> densities in (0, 1].
+std::vector<double> parseDensities(const std::string &text) {
+  std::vector<double> densities;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    std::string item = text.substr(start, end == std::string::npos ? end : end - start);
+    char *stop = nullptr;
+    double p = std::strtod(item.c_str(), &stop);
+    if (item.empty() || *stop != '\0' || !(p > 0 && p <= 1))
+      fail("--p '{}' is not a list of densities in (0, 1], e.g. 1,0.75,0.5", text);
+    densities.push_back(p);
+    if (end == std::string::npos)
+      break;
+    start = end + 1;
+  }
+  return densities;
+}
+
+int runExplore(ExploreOptions &options, const std::vector<std::string> &inputShapes,
+               const std::string &ram, const std::string &flash, const std::string &densities) {
+  CompileOptions &base = options.base;
+  for (const std::string &spec : inputShapes) {
+    auto [name, shape] = parseInputShape(spec);
+    base.import.inputShapes[name] = shape;
+  }
+  if (!ram.empty())
+    base.ramBudget = parseSize(ram, "--ram");
+  if (!flash.empty())
+    base.flashBudget = parseSize(flash, "--flash");
+  options.densities = parseDensities(densities);
+  validateOptions(base);
+  Graph graph = importOnnxFile(base.model, base.import);
+  std::vector<ExplorePoint> points = explore(graph, options);
+  fmt::print("{:>3} {:<40} {:>5} {:>10} {:>9} {:>10} {:>14}  {}\n", "#", "cut", "p", "RAM B",
+             "flash KiB", "params", "instr/sample", "");
+  for (const ExplorePoint &p : points) {
+    std::string name = p.cut.size() > 40 ? "..." + p.cut.substr(p.cut.size() - 37) : p.cut;
+    if (!p.trainable) {
+      fmt::print("{:>3} {:<40} {:>5g}  cannot train: {}\n", p.cutIndex, name, p.p, p.error);
+      continue;
+    }
+    fmt::print("{:>3} {:<40} {:>5g} {:>10} {:>9} {:>10} {:>14.0f}  {}\n", p.cutIndex, name, p.p,
+               p.ramBytes, p.flashBytes / 1024, p.trainableParams, p.instructionsPerSample,
+               p.pareto ? "pareto" : p.fits ? "" : "over budget");
+  }
+  writeOutputDir(exploreReport(points, options), options.outDir);
+  fmt::print("wrote {}/explore.json and {}/explore.svg\n", options.outDir, options.outDir);
+  return 0;
+}
+
 /// CLI11 reports parse errors in several lines; odlc's contract is one.
 std::string oneLine(std::string text) {
   for (char &c : text)
@@ -201,6 +246,29 @@ int main(int argc, char **argv) {
   cuts->add_flag("--json", cutsJson, "print JSON");
   cuts->add_option("--input-shape", cutsShapes, "static shape for a dynamic input");
 
+  ExploreOptions exploreOptions;
+  std::vector<std::string> exploreShapes;
+  std::string exploreRam, exploreFlash, exploreDensities = "1";
+  CLI::App *explore = app.add_subcommand(
+      "explore", "sweep cuts x update density: training RAM vs instructions, Pareto front");
+  CompileOptions &eb = exploreOptions.base;
+  explore->add_option("model", eb.model, "the ONNX model")->required();
+  explore->add_option("-o,--output", exploreOptions.outDir, "directory for explore.json/svg")
+      ->capture_default_str();
+  explore->add_option("--target", eb.target, "target (see `odlc targets`)")->capture_default_str();
+  explore->add_option("--ram", exploreRam, "RAM budget that marks what fits");
+  explore->add_option("--flash", exploreFlash, "flash budget that marks what fits");
+  explore->add_option("--p", exploreDensities, "update densities to sweep, e.g. 1,0.75,0.5")
+      ->capture_default_str();
+  explore->add_option("--batch", eb.train.batch, "samples per SGD step")->capture_default_str();
+  explore->add_option("--epochs", eb.train.epochs, "epochs of model_learn")
+      ->capture_default_str();
+  explore->add_option("--replay-samples", eb.train.replaySamples, "latents in the replay buffer")
+      ->capture_default_str();
+  explore->add_option("--replay-bits", eb.train.replayBits, "replay storage: 32 or 8")
+      ->capture_default_str();
+  explore->add_option("--input-shape", exploreShapes, "static shape for a dynamic input");
+
   std::string csvIn, csvOut;
   CLI::App *plan = app.add_subcommand("plan-buffers", "run the memory planner on a CSV");
   plan->add_option("input", csvIn, "CSV with id,lower,upper,size")->required();
@@ -223,6 +291,9 @@ int main(int argc, char **argv) {
       return runTargets();
     if (app.got_subcommand("cuts"))
       return runCuts(cutsModel, cutsBatch, cutsJson, cutsShapes);
+    if (app.got_subcommand("explore"))
+      return runExplore(exploreOptions, exploreShapes, exploreRam, exploreFlash,
+                        exploreDensities);
     if (app.got_subcommand("plan-buffers"))
       return runPlanBuffers(csvIn, csvOut);
     return runCompile(options, inputShapes, ram, flash);

@@ -1,0 +1,113 @@
+// odlc explore: one real compile per cut x density (the same passes and planner as `compile`,
+// so memory cannot drift from what the firmware gets), instructions from the target's
+// measured cost model (targets/costs), and the Pareto front over (RAM, instructions per
+// learned sample, trainable parameters).
+#include "driver/Explore.h"
+
+#include "Cuts.h"
+#include "Diagnostics.h"
+#include "targets/CostModel.h"
+#include "targets/PlanReport.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace odlc {
+
+namespace {
+
+/// Predicted instructions of one call of function `name` ("prefix", "train").
+double functionInstructions(const Graph &g, const std::string &name, const TargetInfo &target) {
+  int fn = g.findFunction(name);
+  if (fn <= 0)
+    return 0;
+  double total = 0;
+  for (const Node &n : g.nodes)
+    if (!n.dead && n.fn == fn)
+      total += instructionsOf(g, n, target);
+  return total;
+}
+
+int64_t trainedParams(const Graph &g) {
+  int64_t total = 0;
+  for (const Tensor &t : g.tensors)
+    if (t.attrs.getInt("trainable", 0) != 0)
+      total += t.elements();
+  return total;
+}
+
+ExplorePoint measure(const Graph &pristine, const ExploreOptions &o, const CutInfo &cut,
+                     int index, double p) {
+  ExplorePoint point;
+  point.cut = cut.name;
+  point.cutIndex = index;
+  point.p = p;
+  CompileOptions c = o.base;
+  c.train.trainFrom = cut.name;
+  if (p != 1.0)
+    fail("--p {}: sparse updates are not available in this build; explore with --p 1", p);
+  c.ramBudget = 0; // measure what it needs; the user's budget decides `fits`
+  c.flashBudget = 0;
+  Graph g = pristine;
+  CompileResult result;
+  try {
+    result = compileGraph(g, c);
+  } catch (const Error &e) {
+    point.trainable = false;
+    point.error = e.what();
+    return point;
+  }
+  const TargetInfo &target = *findTarget(c.target);
+  point.ramBytes = result.plan.arenaBytes + result.plan.staticRamBytes;
+  point.flashBytes = result.plan.weightBytes + result.plan.replayFlashBytes;
+  point.trainableParams = trainedParams(g);
+  point.prefixInstructions = functionInstructions(g, "prefix", target);
+  point.stepInstructions = functionInstructions(g, "train", target);
+  // model_learn runs the prefix once per new sample (its latent is cached) and the tail on
+  // every epoch; a step of `batch` samples costs step / batch per sample and epoch.
+  point.instructionsPerSample = point.prefixInstructions + double(c.train.epochs) *
+                                                               point.stepInstructions /
+                                                               double(c.train.batch);
+  int64_t ram = o.base.ramBudget > 0 ? o.base.ramBudget : target.ramBytes();
+  int64_t flash = o.base.flashBudget > 0 ? o.base.flashBudget : target.flashBytes();
+  point.fits = (ram <= 0 || point.ramBytes <= ram) && (flash <= 0 || point.flashBytes <= flash);
+  return point;
+}
+
+bool dominates(const ExplorePoint &a, const ExplorePoint &b) {
+  bool noWorse = a.ramBytes <= b.ramBytes && a.instructionsPerSample <= b.instructionsPerSample &&
+                 a.trainableParams >= b.trainableParams;
+  bool better = a.ramBytes < b.ramBytes || a.instructionsPerSample < b.instructionsPerSample ||
+                a.trainableParams > b.trainableParams;
+  return noWorse && better;
+}
+
+void markPareto(std::vector<ExplorePoint> &points) {
+  for (ExplorePoint &p : points) {
+    if (!p.trainable || !p.fits)
+      continue;
+    p.pareto = true;
+    for (const ExplorePoint &q : points)
+      if (q.trainable && q.fits && dominates(q, p)) {
+        p.pareto = false;
+        break;
+      }
+  }
+}
+
+} // namespace
+
+std::vector<ExplorePoint> explore(const Graph &pristine, const ExploreOptions &o) {
+  validateOptions(o.base);
+  std::vector<CutInfo> cuts = listCuts(pristine, o.base.train.batch);
+  if (cuts.empty())
+    fail("the model has no latent-replay cut with a layer to train after it; nothing to explore");
+  std::vector<ExplorePoint> points;
+  for (size_t i = 0; i < cuts.size(); ++i)
+    for (double p : o.densities)
+      points.push_back(measure(pristine, o, cuts[i], int(i), p));
+  markPareto(points);
+  return points;
+}
+
+} // namespace odlc
