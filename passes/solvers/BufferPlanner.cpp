@@ -63,15 +63,18 @@ void takeIfBetter(const Problem& p, const SearchOutcome& out, Incumbent& best) {
 
 /// Most capacities the downward sweep tries; the step widens beyond this.
 constexpr int64_t kMaxSweepCaps = 64;
-/// A worker's sweep budget is split into this many attempts.
-constexpr int64_t kSweepAttempts = 12;
+/// A worker's sweep budget is split into this many attempts: about 12K nodes
+/// each at the default budget, enough for the second round of restarts,
+/// where most successes on the MiniMalloc instances happen.
+constexpr int64_t kSweepAttempts = 18;
 
 /// Every canonical placement has offsets (hence an arena) that are multiples
-/// of the gcd of all sizes and alignments: capacities between multiples add nothing.
+/// of the gcd of all sizes and of the alignments above 1 (an alignment of 1
+/// constrains nothing): capacities between multiples add nothing.
 int64_t placementGrain(const Problem& p) {
   int64_t g = 0;
   for (int i = 0; i < p.n; ++i)
-    g = std::gcd(std::gcd(g, p.size[i]), p.align[i]);
+    g = std::gcd(std::gcd(g, p.size[i]), p.align[i] > 1 ? p.align[i] : 0);
   return std::max<int64_t>(g, 1);
 }
 
@@ -80,11 +83,13 @@ int64_t placementGrain(const Problem& p) {
 struct Worker {
   Incumbent best;
   int64_t spent = 0;
+  std::vector<int64_t>* conflicts = nullptr;  ///< set while it searches with a learned order
+  const std::atomic<bool>* stop = nullptr;     ///< set when its searches may be cut short
 };
 
 /// Runs one decision search and records its outcome in `w`.
 SearchOutcome::Status attempt(const Problem& p, int64_t cap, int64_t nodes, Worker& w) {
-  SearchOutcome out = planner::searchWithinCapacity(p, cap, nodes);
+  SearchOutcome out = planner::searchWithinCapacity(p, cap, nodes, w.conflicts, w.stop);
   w.spent += out.nodes;
   w.best.nodes += out.nodes;
   if (out.status == SearchOutcome::Status::Infeasible)
@@ -113,17 +118,20 @@ void sweep(const Problem& p, int64_t start, int64_t step, int first, int stride,
 }
 
 /// Spends up to `budget` search nodes per core improving `best`: first a
-/// placement within the capacity if the heuristics missed it, then the lower
-/// bound itself on one core while the other sweeps capacities downwards from
-/// the best arena; the first core joins the sweep if the bound attempt ends
-/// with nodes to spare. Results combine deterministically: the bound wins,
-/// otherwise the smaller arena, the first core on ties.
+/// placement within the capacity if the heuristics missed it, then one core
+/// searches at the bound with the fixed branching orders and the other with a
+/// learned order (each solves instances on which the other stalls), and both
+/// go on to sweep capacities downwards from the best arena, interleaved.
+/// Results combine deterministically: the first core's bound attempt always
+/// runs to completion and wins if it succeeds, then the second's; otherwise
+/// the smaller arena wins, the first core on ties. The bound stops the sweeps.
 void improveBySearch(const Problem& p, int64_t capacity, int64_t budget, Incumbent& best) {
   Worker first;
   first.best = best;
   bool fits = best.found && best.arena <= capacity;
+  // A short try: when it stalls, the sweep below often succeeds much sooner.
   if (!fits && capacity > p.bound &&
-      attempt(p, capacity, budget / 2, first) == SearchOutcome::Status::Infeasible) {
+      attempt(p, capacity, budget / 8, first) == SearchOutcome::Status::Infeasible) {
     best = first.best;
     return;
   }
@@ -134,25 +142,40 @@ void improveBySearch(const Problem& p, int64_t capacity, int64_t budget, Incumbe
   start -= start % grain;
   const int64_t span = std::max<int64_t>((start - p.bound) / grain, 1);
   const int64_t step = grain * ((span + kMaxSweepCaps - 1) / kMaxSweepCaps);
+  std::vector<int64_t> conflicts;
+  std::atomic<bool> boundFound{false}, firstAtBound{false};
   Worker second;
   second.best = first.best;
   second.best.nodes = 0;
-  std::atomic<bool> boundFound{false};
+  second.stop = &firstAtBound;  // once the first core is at the bound nothing else matters
   const int64_t workerBudget = budget * 3 / 4;  // keeps the wall time near one budget
-  std::thread helper([&] { sweep(p, start, step, 1, 2, workerBudget, boundFound, second); });
-  int64_t left = budget - first.spent;
-  int64_t boundBudget = std::max<int64_t>(left * 3 / 4, std::min<int64_t>(left, 1000));
-  if (attempt(p, p.bound, boundBudget, first) == SearchOutcome::Status::Found)
+  const int64_t left = workerBudget - first.spent;
+  bool secondAtBound = false;
+  std::thread helper([&] {
+    second.conflicts = &conflicts;
+    secondAtBound = attempt(p, p.bound, std::max<int64_t>(left / 3, 1000), second) ==
+                    SearchOutcome::Status::Found;
+    if (secondAtBound)
+      boundFound = true;
+    second.conflicts = nullptr;
+    sweep(p, start, step, 1, 2, workerBudget, boundFound, second);
+  });
+  if (attempt(p, p.bound, std::max<int64_t>(left / 4, 1000), first) ==
+      SearchOutcome::Status::Found) {
+    firstAtBound = true;
     boundFound = true;
-  else
-    sweep(p, start, step, 0, 2, workerBudget, boundFound, first);
+  }
+  // The first core's sweep may be cut short at any point once the second core
+  // is at the bound; what came before it is deterministic.
+  const Incumbent beforeSweep = first.best;
+  sweep(p, start, step, 0, 2, workerBudget, boundFound, first);
   helper.join();
-  best = first.best;
-  if (boundFound)
-    return;  // the bound is optimal; the helper's partial work is irrelevant
+  best = secondAtBound && !firstAtBound ? beforeSweep : first.best;
+  if (firstAtBound)
+    return;
   best.nodes += second.best.nodes;
   best.provedInfeasibleUpTo = std::max(best.provedInfeasibleUpTo, second.best.provedInfeasibleUpTo);
-  if (second.best.found && (!best.found || second.best.arena < best.arena)) {
+  if (secondAtBound || (second.best.found && (!best.found || second.best.arena < best.arena))) {
     best.found = true;
     best.arena = second.best.arena;
     best.offsets = second.best.offsets;

@@ -33,6 +33,9 @@ private:
 
 enum class Result { Fail, Found, Abort, Cut };
 
+/// Node limit of every restart of a learning search.
+constexpr int64_t kLearningRestart = 1000;
+
 /// A contiguous range of sections whose unplaced buffers are solved together,
 /// with those buffers in branching order.
 struct Window {
@@ -50,9 +53,9 @@ struct Pending {
 class SearchRun {
 public:
   SearchRun(const Problem& p, int64_t capacity, std::string heuristic, FailedStates& failed,
-            int64_t budget)
+            std::vector<int64_t>* conflicts, int64_t budget)
       : p_(p), cap_(capacity), heuristic_(std::move(heuristic)), failed_(failed),
-        budget_(budget) {}
+        conflicts_(conflicts), budget_(budget) {}
 
   /// Runs the search: Found, Fail (proved infeasible) or Abort (limit reached).
   Result run();
@@ -92,6 +95,8 @@ private:
     return p_.lo[q] == p_.lo[b] && p_.hi[q] == p_.hi[b] && q < b;
   }
   bool checkSection(int s, int64_t level, int64_t levelId) const;
+  /// Section s failed: its unplaced buffers should be branched on earlier.
+  void blame(int s) const;
   bool checkWindow(int64_t level, int64_t levelId) const;
   bool dominated(int64_t level) const;
   int64_t nextLevel(int64_t level) const;
@@ -118,6 +123,7 @@ private:
   const int64_t cap_;
   const std::string heuristic_;
   FailedStates& failed_;
+  std::vector<int64_t>* const conflicts_;  ///< per buffer, or null when not learning
   const int64_t budget_;
   int64_t nodes_ = 0;
 
@@ -184,11 +190,20 @@ bool SearchRun::checkSection(int s, int64_t level, int64_t levelId) const {
   return false;
 }
 
+void SearchRun::blame(int s) const {
+  if (conflicts_)
+    for (int b : p_.sectionBuffers[s])
+      if (!placed_[b])
+        ++(*conflicts_)[b];
+}
+
 bool SearchRun::checkWindow(int64_t level, int64_t levelId) const {
   const Window& w = windows_.back();
   for (int s = w.a; s < w.b; ++s)
-    if (!checkSection(s, level, levelId))
+    if (!checkSection(s, level, levelId)) {
+      blame(s);
       return false;
+    }
   return true;
 }
 
@@ -259,8 +274,10 @@ bool SearchRun::place(int b, int64_t level, int64_t levelId, bool& cut) {
     markCrowdedSections(q, cap_ - raised);
   }
   for (int s : dirty_)
-    if (!checkSection(s, level, levelId))
+    if (!checkSection(s, level, levelId)) {
+      blame(s);
       return false;
+    }
   return true;
 }
 
@@ -304,8 +321,10 @@ bool SearchRun::exclude(int b, int64_t level, int64_t levelId) {
   set(excluded_[b], levelId);
   const int64_t raised = addSat(level, p_.minSize);
   for (int s = p_.lo[b]; s < p_.hi[b]; ++s)
-    if (raised > cap_ - remaining_[s] && !checkSection(s, level, levelId))
+    if (raised > cap_ - remaining_[s] && !checkSection(s, level, levelId)) {
+      blame(s);
       return false;
+    }
   return true;
 }
 
@@ -334,7 +353,8 @@ std::vector<int> SearchRun::windowBuffers(int a, int b) const {
 
 void SearchRun::rankBuffers(std::vector<int>& buffers) const {
   // T: most crowded remaining section of the lifetime; W: lifetime length;
-  // A: area (lifetime x size); C: sections spanned; Z: size. All descending.
+  // A: area (lifetime x size); C: sections spanned; Z: size; F: failures
+  // blamed on the buffer so far. All descending.
   std::vector<int64_t> crowd(p_.n, 0);
   for (int b : buffers)
     for (int s = p_.lo[b]; s < p_.hi[b]; ++s)
@@ -354,6 +374,10 @@ void SearchRun::rankBuffers(std::vector<int>& buffers) const {
       case 'A':
         if (area(x) != area(y))
           return area(x) > area(y);
+        break;
+      case 'F':
+        if ((*conflicts_)[x] != (*conflicts_)[y])
+          return (*conflicts_)[x] > (*conflicts_)[y];
         break;
       case 'C':
         if (p_.hi[x] - p_.lo[x] != p_.hi[y] - p_.lo[y])
@@ -521,17 +545,24 @@ Result SearchRun::run() {
 
 }  // namespace
 
-SearchOutcome searchWithinCapacity(const Problem& problem, int64_t capacity, int64_t nodeBudget) {
+SearchOutcome searchWithinCapacity(const Problem& problem, int64_t capacity, int64_t nodeBudget,
+                                   std::vector<int64_t>* conflicts, const std::atomic<bool>* stop) {
   SearchOutcome outcome;
-  const std::vector<std::string> heuristics = {"TWA", "TCA", "TAW"};
+  // Learning restarts stay short: the order, not the depth of the search,
+  // is what improves from one restart to the next.
+  const std::vector<std::string> heuristics =
+      conflicts ? std::vector<std::string>{"FATW"} : std::vector<std::string>{"TWA", "TCA", "TAW"};
+  if (conflicts)
+    conflicts->resize(size_t(problem.n), 0);
   FailedStates failed(problem.n <= 64 ? 12 : 18);
-  int64_t limit = std::max<int64_t>(1000, 4 * int64_t(problem.n));
+  int64_t limit =
+      conflicts ? kLearningRestart : std::max<int64_t>(1000, 4 * int64_t(problem.n));
   while (outcome.nodes < nodeBudget) {
     for (const std::string& heuristic : heuristics) {
       int64_t runBudget = std::min(limit, nodeBudget - outcome.nodes);
-      if (runBudget <= 0)
-        break;
-      SearchRun run(problem, capacity, heuristic, failed, runBudget);
+      if (runBudget <= 0 || (stop && stop->load()))
+        return outcome;
+      SearchRun run(problem, capacity, heuristic, failed, conflicts, runBudget);
       Result r = run.run();
       outcome.nodes += run.nodes();
       if (r == Result::Found) {
@@ -544,7 +575,8 @@ SearchOutcome searchWithinCapacity(const Problem& problem, int64_t capacity, int
         return outcome;
       }
     }
-    limit *= 2;
+    if (!conflicts)
+      limit *= 2;
   }
   outcome.status = SearchOutcome::Status::Aborted;
   return outcome;

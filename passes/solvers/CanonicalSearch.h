@@ -14,6 +14,7 @@
 /// independent sub-problems. Several branching heuristics are run round-robin
 /// with doubling node limits (restarts); all limits count nodes, not time.
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -31,6 +32,14 @@ struct SearchOutcome {
 
 /// Looks for a placement of every buffer of `problem` with offset + size <=
 /// capacity, spending at most `nodeBudget` nodes.
-SearchOutcome searchWithinCapacity(const Problem& problem, int64_t capacity, int64_t nodeBudget);
+///
+/// With `conflicts` (one count per buffer, kept by the caller across calls)
+/// the search learns instead: every failed section blames its unplaced
+/// buffers, and short restarts branch on the most blamed buffers first. This
+/// finds placements that the fixed orders miss, but it rarely proves anything.
+/// The search gives up (Aborted) between restarts once `stop` is set.
+SearchOutcome searchWithinCapacity(const Problem& problem, int64_t capacity, int64_t nodeBudget,
+                                   std::vector<int64_t>* conflicts = nullptr,
+                                   const std::atomic<bool>* stop = nullptr);
 
 }  // namespace odlc::planner
