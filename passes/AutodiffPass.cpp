@@ -72,6 +72,23 @@ public:
     return out;
   }
 
+  std::vector<TensorId> emitResults(OpKind op, std::vector<TensorId> inputs, AttrMap attrs,
+                                    const std::vector<std::string> &bases) override {
+    Node n = makeNode(op, std::move(inputs), std::move(attrs), bases.at(0));
+    std::vector<Shape> shapes = opInfo(op).inferShapes(g_, n);
+    ODLC_ASSERT(shapes.size() == bases.size(), "{} has {} results, {} names", opName(op),
+                shapes.size(), bases.size());
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      TensorId out =
+          g_.addValue(stripSuffix(bases[i]) + (i == 0 ? "@grad" : "@scratch"), shapes[i]);
+      g_.tensor(out).attrs.set("role", std::string(i == 0 ? "gradient" : "scratch"));
+      n.outputs.push_back(out);
+    }
+    std::vector<TensorId> outputs = n.outputs;
+    g_.addNode(std::move(n));
+    return outputs;
+  }
+
   void emitUpdate(OpKind op, std::vector<TensorId> inputs, AttrMap attrs,
                   const std::string &base) override {
     g_.addNode(makeNode(op, std::move(inputs), std::move(attrs), base + "/update"));
@@ -84,6 +101,16 @@ public:
       return;
     }
     it->second = emit(OpKind::Add, {it->second, grad}, {}, g_.tensor(t).name);
+  }
+
+  TensorId keptInput(const Node &layer) const override {
+    auto it = kept_.find(layer.outputs[0]);
+    return it == kept_.end() ? layer.inputs[0] : it->second;
+  }
+
+  TensorId keptChannels(TensorId t, const std::vector<int64_t> &channels) const override {
+    auto it = keptChannels_.find({t, channels});
+    return it == keptChannels_.end() ? kNoTensor : it->second;
   }
 
   TensorId velocity(TensorId w) override {
@@ -266,6 +293,7 @@ private:
       if (n.op == OpKind::Softmax && n.outputs[0] == g_.outputs[0])
         continue; // fused into the loss
       copyNode(n, trainFn_, "@train", copies, true);
+      keepSparseInput(NodeId(g_.nodes.size() - 1));
     }
     size_t forwardEnd = g_.nodes.size();
     markNeedsGrad(forwardEnd);
@@ -282,6 +310,30 @@ private:
     g_.attrs.set("train.loss", std::string("loss"));
     grads_[z] = viewAs(dz, zs);
     backward(forwardEnd);
+  }
+
+  /// A sparse update's weight gradient reads only x[:, I]: gather those channels in the forward
+  /// part, right after the layer, so the full x can die early (seed 003 eq. 8).
+  void keepSparseInput(NodeId layerId) {
+    const Node &layer = g_.nodes[size_t(layerId)];
+    if (!layer.attrs.has("sparse.in_channels") || !isTrainable(layer.input(1)))
+      return;
+    const std::vector<int64_t> &in = layer.attrs.getInts("sparse.in_channels");
+    TensorId x = layer.inputs[0], y = layer.outputs[0];
+    if (int64_t(in.size()) == g_.tensor(x).shape[1])
+      return; // every channel is kept: x itself
+    std::string weight = g_.tensor(layer.inputs[1]).name;
+    AttrMap attrs;
+    attrs.set("channels", in);
+    Node gather = makeNode(OpKind::ChannelGather, {x}, attrs, g_.tensor(x).name);
+    Shape kept = g_.tensor(x).shape;
+    kept[1] = int64_t(in.size());
+    TensorId out = g_.addValue(stripSuffix(g_.tensor(x).name) + "@kept", kept);
+    g_.tensor(out).attrs.set("kept_for", weight);
+    gather.outputs = {out};
+    g_.addNode(std::move(gather));
+    kept_[y] = out;
+    keptChannels_[{x, in}] = out;
   }
 
   /// The model's output, or the input of a final Softmax (the loss applies its own).
@@ -334,6 +386,19 @@ private:
         notDifferentiable(n, "the op has no gradient rule");
       rule(*this, n);
     }
+    dropUnreadScatters();
+  }
+
+  /// A sparse layer's scattered input gradient that a compact UnaryGrad bypassed (see
+  /// grads::unary) has no reader left: drop it rather than fill a full-size buffer.
+  void dropUnreadScatters() {
+    for (size_t i = g_.nodes.size(); i-- > 0;) {
+      Node &n = g_.nodes[i];
+      if (n.dead || n.fn != trainFn_ || n.op != OpKind::ChannelScatter)
+        continue;
+      if (g_.users(n.outputs[0]).empty())
+        n.dead = true;
+    }
   }
 
   Graph &g_;
@@ -341,6 +406,8 @@ private:
   TensorId cut_ = kNoTensor;
   int trainFn_ = 0;
   std::map<TensorId, TensorId> grads_, velocities_;
+  std::map<TensorId, TensorId> kept_; ///< layer output -> the input channels kept for it
+  std::map<std::pair<TensorId, std::vector<int64_t>>, TensorId> keptChannels_;
   std::map<TensorId, bool> needsGrad_;
 };
 

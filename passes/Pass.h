@@ -27,6 +27,10 @@ struct TrainOptions {
   int64_t epochs = 4;         ///< default epochs of model_learn
   int64_t learnCache = 0;     ///< new-sample latents model_learn keeps (prefix runs once each)
   bool classWeighted = false; ///< inverse-frequency class weights in model_learn's loss
+  /// Sparse update (seed 003 sec. 4.4): "none" (dense), "bias" (TinyTL: biases only) or the
+  /// fraction p in (0, 1] of each layer's output and input channels that update.
+  std::string sparse = "none";
+  std::string channelPolicy = "first"; ///< first | magnitude | random: which channels update
 };
 
 /// What passes may read besides the graph: the target and the user's budget and flags.

@@ -29,9 +29,12 @@ std::string cutList(const std::vector<CutInfo> &cuts) {
 /// backward (all live when the backward pass starts). A true lower bound of the plan.
 int64_t trainingLowerBound(const CutInfo &cut, const TrainOptions &o) {
   int64_t latent = o.replayBits == 8 ? cut.latentElements : 4 * cut.latentElements;
-  int64_t weights = 4 * cut.trainableParams * (o.momentum != 0.0 ? 2 : 1);
+  // A sparse update keeps fewer activations and RAM copies (sparse-update runs after this
+  // pass): leave both out so the bound stays a bound.
+  bool dense = o.sparse == "none";
+  int64_t weights = dense ? 4 * cut.trainableParams * (o.momentum != 0.0 ? 2 : 1) : 0;
   return weights + o.replaySamples * latent +
-         o.batch * 4 * (cut.latentElements + cut.keptElements);
+         o.batch * 4 * (cut.latentElements + (dense ? cut.keptElements : 0));
 }
 
 class ReplayCutPass : public Pass {

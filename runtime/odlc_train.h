@@ -41,6 +41,75 @@ void odlc_conv2d_backward_weight_sgd_f32(const odlc_conv2d_params *p, const odlc
                                          const float *x, const float *dy, float *w, float *b,
                                          float *vw, float *vb);
 
+/* ---- Sparse update (seed 003 sec. 4.4) ------------------------------------------------- */
+
+/* Where the compact weight block of a sparse update lives in the full weight: compact output
+ * channel o and input channel i (and tap k of a convolution) are element
+ * out_channels[o] * out_stride + in_channels[i] * in_stride + k. in_channels NULL: the compact
+ * input index itself (depthwise: always 0). */
+typedef struct {
+  const int32_t *out_channels;
+  const int32_t *in_channels;
+  int32_t out_stride;
+  int32_t in_stride;
+} odlc_weight_block;
+
+/* As odlc_conv2d_backward_weight_sgd_f32 on the compact geometry p (p->m = |O|, p->c = |I|; x
+ * holds the kept input channels, dy the output channels O), with the gradients applied to the
+ * block of the full w (vw) that blk names; b[out_channels[o]] (vb) for the bias. */
+void odlc_conv2d_backward_weight_block_sgd_f32(const odlc_conv2d_params *p,
+                                               const odlc_sgd_params *s,
+                                               const odlc_weight_block *blk, const float *x,
+                                               const float *dy, float *w, float *b, float *vw,
+                                               float *vb);
+
+/* dx[:, I] (compact, [n][|I|][h][w]) from dy[:, O] (compact) and the full weight w, whose block
+ * [O, I] blk names; p is the compact geometry (c = |I|, m = |O|; depthwise: group = c = m). The
+ * dense kernel runs on four input channels at a time, whose W[O, chunk] is copied to wbuf:
+ * |O| * min(4, |I|) * kh * kw floats (depthwise: min(4, |O|) * kh * kw). */
+void odlc_conv2d_backward_input_block_f32(const odlc_conv2d_params *p,
+                                          const odlc_weight_block *blk, const float *dy,
+                                          const float *w, float *wbuf, float *dx);
+
+/* da[r][i] = alpha * sum_o dy[r][o] * B(out_channels[o], in_channels[i]) for the compact
+ * dy[M][|O|] and da[M][|I|] (p: m = M, n = |O|, k = |I|), B read through blk. */
+void odlc_gemm_backward_a_block_f32(const odlc_gemm_params *p, const odlc_weight_block *blk,
+                                    const float *dy, const float *b, float *da);
+
+/* y[r][c][:] = x[rows[r]][channels[c]][:]: x is [x_rows][x_channels][plane], y is
+ * [n_rows][n_channels][plane]; rows (channels) NULL means every row (channel) in order. */
+typedef struct {
+  int32_t x_rows, x_channels, plane;
+  int32_t n_rows, n_channels;
+  const int32_t *rows;
+  const int32_t *channels;
+} odlc_channel_block_params;
+
+void odlc_channel_gather_f32(const odlc_channel_block_params *p, const float *x, float *y);
+
+/* The inverse placement: y (shaped like the gather's x) = 0, then
+ * y[rows[r]][channels[c]][:] = x[r][c][:]. */
+void odlc_channel_scatter_f32(const odlc_channel_block_params *p, const float *x, float *y);
+
+/* Bias-only update (TinyTL): g[c] = scale * sum over n and the plane of dy[n][c][:], then SGD on
+ * b[c] (velocity vb, NULL when momentum is 0). */
+typedef struct {
+  int32_t n, c, plane;
+  float scale;
+} odlc_bias_grad_params;
+
+void odlc_bias_sgd_f32(const odlc_bias_grad_params *p, const odlc_sgd_params *s, const float *dy,
+                       float *b, float *vb);
+
+/* gB for the compact a[M][|I|] (the kept columns of A) and dy[M][|O|] (p: m = M, k = |I|,
+ * n = |O|, alpha, beta): g(o, i) = alpha * sum_r a[r][i] dy[r][o], applied by SGD to the block
+ * of the full B (vb) that blk names; with c (vc) not NULL, c[out_channels[o]] gets
+ * beta * sum_r dy[r][o] (a bias with one value per output column). */
+void odlc_gemm_backward_b_block_sgd_f32(const odlc_gemm_params *p, const odlc_sgd_params *s,
+                                        const odlc_weight_block *blk, const float *a,
+                                        const float *dy, float *b, float *c, float *vb,
+                                        float *vc);
+
 /* ---- Fully connected -------------------------------------------------------------------- */
 
 /* For y = alpha * A op(B) + beta * C with trans_a == 0:

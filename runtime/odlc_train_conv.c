@@ -892,12 +892,25 @@ void odlc_conv2d_backward_input_f32(const odlc_conv2d_params *p, const float *dy
 
 /* ---- Weight gradient -------------------------------------------------------------------- */
 
+/* Offset of weight (output channel m, input channel c of its group, tap k) of the kernel's
+ * geometry: in w itself (blk NULL), or in the full weight a sparse update's block lives in. */
+static ptrdiff_t weight_at(const odlc_weight_block *blk, int32_t m, int32_t c, int32_t k,
+                           int32_t cpg, int32_t taps)
+{
+  if (blk == NULL) {
+    return ((ptrdiff_t)m * cpg + c) * taps + k;
+  }
+  const int32_t ci = blk->in_channels != NULL ? blk->in_channels[c] : c;
+  return (ptrdiff_t)blk->out_channels[m] * blk->out_stride + (ptrdiff_t)ci * blk->in_stride + k;
+}
+
 /* Blocks of 4 output x 4 input channels of a group (cpg, mpg >= 4), one tap at a time: the
  * dy planes of the four output channels against the x planes of the four input channels, over
  * the tap's rectangle, summed over the batch. A block at the end of a group is moved back; the
  * lanes it repeats are not updated again. */
 static void bwd_weight_blocked(const odlc_conv2d_params *p, const odlc_sgd_params *s,
-                               const float *x, const float *dy, float *w, float *vw)
+                               const odlc_weight_block *blk, const float *x, const float *dy,
+                               float *w, float *vw)
 {
   const int32_t cpg = p->c / p->group;
   const int32_t mpg = p->m / p->group;
@@ -936,8 +949,15 @@ static void bwd_weight_blocked(const odlc_conv2d_params *p, const odlc_sgd_param
           }
           /* Lanes below m - m0 and c - cb belong to the previous, overlapping block. */
           for (int32_t i = m - m0; i < 4; ++i) {
-            const ptrdiff_t at = ((ptrdiff_t)(mb + i) * cpg + c) * taps + k;
-            sgd_run(s, w + at, vw ? vw + at : NULL, taps, acc + 4 * i + (c - cb), 4 - (c - cb));
+            if (blk == NULL) { /* the four input channels' weights are taps apart */
+              const ptrdiff_t at = weight_at(NULL, mb + i, c, k, cpg, taps);
+              sgd_run(s, w + at, vw ? vw + at : NULL, taps, acc + 4 * i + (c - cb), 4 - (c - cb));
+              continue;
+            }
+            for (int32_t j = c - cb; j < 4; ++j) {
+              const ptrdiff_t at = weight_at(blk, mb + i, cb + j, k, cpg, taps);
+              sgd_run(s, w + at, vw ? vw + at : NULL, 1, acc + 4 * i + j, 1);
+            }
           }
         }
       }
@@ -990,7 +1010,8 @@ static void dw3_row_taps(const float *dy, ptrdiff_t dy_row, const float *x, ptrd
  * range. The columns whose three taps are all inside ([in_lo, in_hi)) go through dw3_row_taps;
  * the few edge columns left of each tap, one strided column at a time, through strided_dot. */
 static void bwd_weight_dw3x3(const odlc_conv2d_params *p, const odlc_sgd_params *s,
-                             const float *x, const float *dy, float *w, float *vw)
+                             const odlc_weight_block *blk, const float *x, const float *dy,
+                             float *w, float *vw)
 {
   const ptrdiff_t x_plane = (ptrdiff_t)p->h * p->w;
   const ptrdiff_t dy_plane = (ptrdiff_t)p->oh * p->ow;
@@ -1031,7 +1052,8 @@ static void bwd_weight_dw3x3(const odlc_conv2d_params *p, const odlc_sgd_params 
         }
       }
     }
-    sgd_run(s, w + 9 * c, vw ? vw + 9 * c : NULL, 1, g, 9);
+    const ptrdiff_t at = weight_at(blk, c, 0, 0, 1, 9);
+    sgd_run(s, w + at, vw ? vw + at : NULL, 1, g, 9);
   }
 }
 
@@ -1039,7 +1061,8 @@ static void bwd_weight_dw3x3(const odlc_conv2d_params *p, const odlc_sgd_params 
  * depthwise 3x3 ones): the tap's rectangle of its dy plane against its x plane, summed over the
  * batch. */
 static void bwd_weight_single(const odlc_conv2d_params *p, const odlc_sgd_params *s,
-                              const float *x, const float *dy, float *w, float *vw)
+                              const odlc_weight_block *blk, const float *x, const float *dy,
+                              float *w, float *vw)
 {
   const int32_t cpg = p->c / p->group;
   const int32_t mpg = p->m / p->group;
@@ -1050,15 +1073,15 @@ static void bwd_weight_single(const odlc_conv2d_params *p, const odlc_sgd_params
   for (int32_t m = 0; m < p->m; ++m) {
     for (int32_t c = 0; c < cpg; ++c) {
       const float *xc = x + ((ptrdiff_t)(m / mpg) * cpg + c) * x_plane;
-      for (int32_t k = 0; k < taps; ++k, ++w) {
+      for (int32_t k = 0; k < taps; ++k) {
+        const ptrdiff_t at = weight_at(blk, m, c, k, cpg, taps);
         float g = 0.0f;
         tap_rect_init(p, k / p->kw, k % p->kw, &r);
         for (int32_t n = 0; n < p->n; ++n) {
           g += rect_dot(dy + ((ptrdiff_t)n * p->m + m) * dy_plane + r.dy_off,
                         xc + (ptrdiff_t)n * p->c * x_plane + r.x_off, p->sw, &r);
         }
-        sgd_run(s, w, vw, 1, &g, 1);
-        vw = vw ? vw + 1 : NULL;
+        sgd_run(s, w + at, vw ? vw + at : NULL, 1, &g, 1);
       }
     }
   }
@@ -1081,27 +1104,45 @@ static float plane_sum(const float *x, ptrdiff_t n)
   return (s0 + s1) + (s2 + s3);
 }
 
-void odlc_conv2d_backward_weight_sgd_f32(const odlc_conv2d_params *p, const odlc_sgd_params *s,
-                                         const float *x, const float *dy, float *w, float *b,
-                                         float *vw, float *vb)
+/* The weight gradient of geometry p applied to w (blk NULL) or to the block blk names. */
+static void bwd_weight_sgd(const odlc_conv2d_params *p, const odlc_sgd_params *s,
+                           const odlc_weight_block *blk, const float *x, const float *dy, float *w,
+                           float *b, float *vw, float *vb)
 {
   const ptrdiff_t dy_plane = (ptrdiff_t)p->oh * p->ow;
   if (p->c / p->group >= 4 && p->m / p->group >= 4) {
-    bwd_weight_blocked(p, s, x, dy, w, vw);
+    bwd_weight_blocked(p, s, blk, x, dy, w, vw);
   } else if (p->group == p->c && p->group == p->m && p->kh == 3 && p->kw == 3 && p->dh == 1 &&
              p->dw == 1) {
-    bwd_weight_dw3x3(p, s, x, dy, w, vw);
+    bwd_weight_dw3x3(p, s, blk, x, dy, w, vw);
   } else {
-    bwd_weight_single(p, s, x, dy, w, vw);
+    bwd_weight_single(p, s, blk, x, dy, w, vw);
   }
   if (b == NULL) {
     return;
   }
   for (int32_t m = 0; m < p->m; ++m) {
+    const int32_t at = blk != NULL ? blk->out_channels[m] : m;
     float g = 0.0f;
     for (int32_t n = 0; n < p->n; ++n) {
       g += plane_sum(dy + ((ptrdiff_t)n * p->m + m) * dy_plane, dy_plane);
     }
-    sgd_run(s, b + m, vb ? vb + m : NULL, 1, &g, 1);
+    sgd_run(s, b + at, vb ? vb + at : NULL, 1, &g, 1);
   }
+}
+
+void odlc_conv2d_backward_weight_sgd_f32(const odlc_conv2d_params *p, const odlc_sgd_params *s,
+                                         const float *x, const float *dy, float *w, float *b,
+                                         float *vw, float *vb)
+{
+  bwd_weight_sgd(p, s, NULL, x, dy, w, b, vw, vb);
+}
+
+void odlc_conv2d_backward_weight_block_sgd_f32(const odlc_conv2d_params *p,
+                                               const odlc_sgd_params *s,
+                                               const odlc_weight_block *blk, const float *x,
+                                               const float *dy, float *w, float *b, float *vw,
+                                               float *vb)
+{
+  bwd_weight_sgd(p, s, blk, x, dy, w, b, vw, vb);
 }

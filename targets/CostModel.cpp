@@ -126,6 +126,7 @@ KernelKind classifyNode(const Graph &g, const Node &n) {
     return pick(convFlavour(shapeOf(g, n, 0)[1], shapeOf(g, n, 1), n.attrs), KernelKind::Conv,
                 KernelKind::ConvDepthwise, KernelKind::ConvPointwise);
   case OpKind::ConvGradInput:
+  case OpKind::ConvGradInputBlock:
     return pick(convFlavour(n.attrs.getInts("input_shape")[1], shapeOf(g, n, 1), n.attrs),
                 KernelKind::ConvGradInput, KernelKind::ConvDepthwiseGradInput,
                 KernelKind::ConvPointwiseGradInput);
@@ -137,6 +138,7 @@ KernelKind classifyNode(const Graph &g, const Node &n) {
   case OpKind::MatMul:
     return KernelKind::Gemm;
   case OpKind::GemmGradA:
+  case OpKind::GemmGradABlock:
     return KernelKind::GemmGradA;
   case OpKind::GemmUpdate:
     return KernelKind::GemmUpdate;
@@ -187,6 +189,9 @@ KernelKind classifyNode(const Graph &g, const Node &n) {
   case OpKind::Split:
   case OpKind::Slice:
   case OpKind::SliceGrad:
+  case OpKind::ChannelGather:
+  case OpKind::ChannelScatter:
+  case OpKind::BiasUpdate:
   case OpKind::Gather:
   case OpKind::Pad:
     return KernelKind::Copy;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 
 namespace odlc {
 
@@ -17,8 +18,31 @@ using Json = nlohmann::ordered_json;
 
 Json nullableBytes(int64_t bytes) { return bytes > 0 ? Json(bytes) : Json(nullptr); }
 
-/// Layers with weights, in inference order, with what training them keeps in memory.
+/// The weight a backward node of a layer reads or updates, or kNoTensor for other nodes.
+TensorId layerWeightOf(const Node &n) {
+  if (n.op == OpKind::ConvGradInput || n.op == OpKind::GemmGradA ||
+      n.op == OpKind::ConvGradInputBlock || n.op == OpKind::GemmGradABlock)
+    return n.inputs[1];
+  if (n.op == OpKind::ConvUpdate || n.op == OpKind::GemmUpdate)
+    return n.inputs[2];
+  return kNoTensor;
+}
+
+/// Layers with weights, in inference order, with what training them keeps in memory and
+/// costs in the backward pass (from the train function's nodes).
 void collectLayers(const Graph &g, PlanSummary &p) {
+  std::map<TensorId, int64_t> kept, backwardMacs;
+  int train = g.findFunction("train");
+  for (const Node &n : g.nodes) {
+    if (n.dead || train <= 0 || n.fn != train)
+      continue;
+    TensorId w = layerWeightOf(n);
+    if (w == kNoTensor)
+      continue;
+    backwardMacs[w] += opInfo(n.op).macs(g, n);
+    if (n.op == OpKind::ConvUpdate || n.op == OpKind::GemmUpdate)
+      kept[w] = g.tensor(n.inputs[0]).bytes(); // x, or the channels a sparse update keeps
+  }
   for (const Node &n : g.nodes) {
     if (n.dead || n.fn != 0)
       continue;
@@ -27,6 +51,7 @@ void collectLayers(const Graph &g, PlanSummary &p) {
     LayerRow row;
     row.name = n.name;
     row.op = opName(n.op);
+    row.weight = g.tensor(n.inputs[1]).name;
     for (size_t i = 1; i < n.inputs.size(); ++i) {
       const Tensor &w = g.tensor(n.inputs[i]);
       if (!w.isConstant())
@@ -34,11 +59,18 @@ void collectLayers(const Graph &g, PlanSummary &p) {
       row.paramBytes += w.bytes();
       row.trainable = row.trainable || w.attrs.getInt("trainable", 0) != 0;
     }
-    TensorId kept = g.findTensor(g.tensor(n.inputs[0]).name + "@train");
-    if (row.trainable && kept != kNoTensor)
-      row.keptBytes = g.tensor(kept).bytes();
+    if (row.trainable && kept.count(n.inputs[1]))
+      row.keptBytes = kept[n.inputs[1]];
+    if (backwardMacs.count(n.inputs[1]))
+      row.backwardMacs = backwardMacs[n.inputs[1]];
+    if (n.attrs.has("sparse.out_channels")) {
+      row.outChannels = n.attrs.getInts("sparse.out_channels");
+      row.inChannels = n.attrs.getInts("sparse.in_channels");
+    }
     p.layers.push_back(row);
   }
+  p.sparse = g.attrs.getString("train.sparse", "");
+  p.channelPolicy = g.attrs.getString("train.channel_policy", "");
 }
 
 } // namespace
@@ -62,7 +94,8 @@ PlanSummary summarizePlan(const Graph &g, const TargetInfo &target, int64_t ramB
   for (const Tensor &t : g.tensors) {
     if (t.attrs.getString("mem", "") != "arena")
       continue;
-    std::string kind = t.attrs.getString("role", "") == "gradient" ? "gradient" : "activation";
+    std::string role = t.attrs.getString("role", "");
+    std::string kind = role == "gradient" || role == "scratch" ? role : "activation";
     p.buffers.push_back({t.name, kind, t.attrs.getString("level", "ram"), t.attrs.getInt("offset"),
                          t.bytes(), t.attrs.getInt("first"), t.attrs.getInt("last")});
   }
@@ -141,6 +174,12 @@ std::string planJson(const PlanSummary &p) {
                 {"trainable", p.trainable},
                 {"sparse", Json::object()},
                 {"bits", Json::object()}};
+  for (const LayerRow &row : p.layers)
+    if (!row.outChannels.empty())
+      j["train"]["sparse"][row.weight] = {{"out_channels", row.outChannels},
+                                          {"in_channels", row.inChannels}};
+  if (!p.sparse.empty())
+    j["train"]["sparse_mode"] = {{"sparse", p.sparse}, {"channel_policy", p.channelPolicy}};
   if (!p.cutReason.empty())
     j["train"]["cut_reason"] = p.cutReason;
   if (!p.runnerUp.empty())
@@ -150,6 +189,16 @@ std::string planJson(const PlanSummary &p) {
   j["macs"] = Json::object();
   for (const auto &[fn, macs] : p.macs)
     j["macs"][fn] = macs;
+  if (!p.cut.empty()) {
+    j["layers"] = Json::array();
+    for (const LayerRow &row : p.layers)
+      j["layers"].push_back({{"name", row.name},
+                             {"op", row.op},
+                             {"weight", row.weight},
+                             {"trainable", row.trainable},
+                             {"kept_bytes", row.keptBytes},
+                             {"backward_macs", row.backwardMacs}});
+  }
   j["buffers"] = Json::array();
   for (const PlanEntry &b : p.buffers)
     j["buffers"].push_back({{"name", b.name},

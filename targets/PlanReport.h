@@ -27,6 +27,10 @@ struct LayerRow {
   int64_t paramBytes = 0;      ///< weights and bias
   int64_t gradientBytes = 0;   ///< weight-gradient buffers (0: the update is fused)
   int64_t keptBytes = 0;       ///< its input activation kept for backward, whole batch
+  std::string weight;          ///< the weight tensor (input 1)
+  int64_t backwardMacs = 0;    ///< its input-gradient and weight-gradient MACs per train step
+  /// Sparse update (sparse-update pass): the channels that update, or empty (dense).
+  std::vector<int64_t> outChannels, inChannels;
 };
 
 struct PlanSummary {
@@ -48,6 +52,7 @@ struct PlanSummary {
   /// First schedule step of each function, in order.
   std::vector<std::pair<std::string, int64_t>> functionStarts;
   std::vector<LayerRow> layers;
+  std::string sparse, channelPolicy; ///< --sparse and --channel-policy ("" when dense)
   int64_t batch = 0;
 };
 

@@ -14,6 +14,7 @@ namespace odlc {
 namespace {
 
 constexpr const char *kTrainFile = "odlc_train.c";
+constexpr const char *kSparseFile = "odlc_train_sparse.c";
 
 std::string sgdDeclaration(const std::string &sym, const AttrMap &attrs) {
   return fmt::format("static const odlc_sgd_params {}_sgd = {{.lr = {}, .momentum = {}}};", sym,
@@ -43,8 +44,145 @@ KernelCall lowerConvGradInput(const Graph &g, const Node &n, const std::string &
                 args(ref, {n.inputs[0], n.inputs[1], n.outputs[0]}), kTrainFile);
 }
 
+/// `static const int32_t NAME[] = {...};`: the channel lists of a sparse update, in the C.
+std::string indexArray(const std::string &name, const std::vector<int64_t> &values) {
+  return fmt::format("static const int32_t {}[{}] = {};", name, values.size(), list(values));
+}
+
+/// The weight block of a sparse update: out/in channel lists and their strides in the weight.
+void declareWeightBlock(KernelCall &call, const std::string &sym, const AttrMap &attrs,
+                        bool withInputs, int64_t outStride, int64_t inStride) {
+  call.declarations.push_back(indexArray(sym + "_out", attrs.getInts("sparse.out_channels")));
+  if (withInputs)
+    call.declarations.push_back(indexArray(sym + "_in", attrs.getInts("sparse.in_channels")));
+  call.declarations.push_back(fmt::format(
+      "static const odlc_weight_block {0}_block = {{.out_channels = {0}_out, .in_channels = {1}, "
+      ".out_stride = {2}, .in_stride = {3}}};",
+      sym, withInputs ? sym + "_in" : "NULL", outStride, inStride));
+}
+
+/// Only the block [O, I] of the weight: the kernel sees the compact geometry (x holds the kept
+/// channels I, dy the channels O) and writes through the block's index lists.
+KernelCall lowerSparseConvUpdate(const Graph &g, const Node &n, const std::string &sym,
+                                 const TensorRef &ref) {
+  const Shape &full = shapeOf(g, n.inputs[2]);
+  bool depthwise = n.attrs.getInt("group") > 1;
+  Shape compact = full;
+  compact[0] = int64_t(n.attrs.getInts("sparse.out_channels").size());
+  compact[1] = depthwise ? 1 : int64_t(n.attrs.getInts("sparse.in_channels").size());
+  int64_t taps = prod(full, 2, full.size());
+  std::string fields =
+      convFields(shapeOf(g, n.inputs[0]), compact, shapeOf(g, n.inputs[1]), n.attrs);
+  KernelCall call = single("odlc_conv2d_params", sym, fields, "", "", kTrainFile);
+  declareWeightBlock(call, sym, n.attrs, !depthwise, full[1] * taps, taps);
+  call.declarations.push_back(sgdDeclaration(sym, n.attrs));
+  call.statements = {fmt::format(
+      "odlc_conv2d_backward_weight_block_sgd_f32(&{0}, &{0}_sgd, &{0}_block, {1});", sym,
+      args(ref, {n.inputs[0], n.inputs[1], n.inputs[2], operand(n, 3), operand(n, 4),
+                 operand(n, 5)}))};
+  return call;
+}
+
+/// As lowerSparseConvUpdate; B is [N][K] (transB) or [K][N], output channels along N.
+KernelCall lowerSparseGemmUpdate(const Graph &g, const Node &n, const std::string &sym,
+                                 const TensorRef &ref) {
+  const Shape &full = shapeOf(g, n.inputs[2]);
+  bool transB = n.attrs.getInt("transB") != 0;
+  std::string fields = gemmFields(shapeOf(g, n.inputs[0]), shapeOf(g, n.inputs[1]), false, {},
+                                  n.attrs);
+  KernelCall call = single("odlc_gemm_params", sym, fields, "", "", kSparseFile);
+  declareWeightBlock(call, sym, n.attrs, true, transB ? full[1] : 1, transB ? 1 : full[1]);
+  call.declarations.push_back(sgdDeclaration(sym, n.attrs));
+  call.statements = {fmt::format(
+      "odlc_gemm_backward_b_block_sgd_f32(&{0}, &{0}_sgd, &{0}_block, {1});", sym,
+      args(ref, {n.inputs[0], n.inputs[1], n.inputs[2], operand(n, 3), operand(n, 4),
+                 operand(n, 5)}))};
+  return call;
+}
+
+/// dx[:, I] from dy[:, O] and the full weight read through the block's index tables (four input
+/// channels of W[O, I] at a time copied to the scratch output).
+KernelCall lowerConvGradInputBlock(const Graph &g, const Node &n, const std::string &sym,
+                                   const TensorRef &ref) {
+  const Shape &full = shapeOf(g, n.inputs[1]);
+  bool depthwise = n.attrs.getInt("group") > 1;
+  Shape compact = full;
+  compact[0] = int64_t(n.attrs.getInts("sparse.out_channels").size());
+  compact[1] = depthwise ? 1 : int64_t(n.attrs.getInts("sparse.in_channels").size());
+  int64_t taps = prod(full, 2, full.size());
+  std::string fields = convFields(n.attrs.getInts("input_shape"), compact,
+                                  shapeOf(g, n.inputs[0]), n.attrs);
+  KernelCall call = single("odlc_conv2d_params", sym, fields, "", "", kSparseFile);
+  declareWeightBlock(call, sym, n.attrs, !depthwise, full[1] * taps, taps);
+  call.statements = {fmt::format(
+      "odlc_conv2d_backward_input_block_f32(&{0}, &{0}_block, {1});", sym,
+      args(ref, {n.inputs[0], n.inputs[1], n.outputs[1], n.outputs[0]}))};
+  return call;
+}
+
+/// da[:, I] from dy[:, O] and the full B read through the block's index tables.
+KernelCall lowerGemmGradABlock(const Graph &g, const Node &n, const std::string &sym,
+                               const TensorRef &ref) {
+  const Shape &full = shapeOf(g, n.inputs[1]);
+  bool transB = n.attrs.getInt("transB") != 0;
+  std::string fields = gemmFields(shapeOf(g, n.outputs[0]), shapeOf(g, n.inputs[0]), false, {},
+                                  n.attrs);
+  KernelCall call = single("odlc_gemm_params", sym, fields, "", "", kSparseFile);
+  declareWeightBlock(call, sym, n.attrs, true, transB ? full[1] : 1, transB ? 1 : full[1]);
+  call.statements = {fmt::format("odlc_gemm_backward_a_block_f32(&{0}, &{0}_block, {1});", sym,
+                                 args(ref, {n.inputs[0], n.inputs[1], n.outputs[0]}))};
+  return call;
+}
+
+/// ChannelGather (x -> x[rows][channels]) and ChannelScatter (the inverse, zeros elsewhere).
+KernelCall lowerChannelBlock(const Graph &g, const Node &n, const std::string &sym,
+                             const TensorRef &ref) {
+  bool scatter = n.op == OpKind::ChannelScatter;
+  Shape full = scatter ? Shape(n.attrs.getInts("shape")) : shapeOf(g, n.inputs[0]);
+  KernelCall call;
+  std::string rows = "NULL", channels = "NULL";
+  int64_t numRows = full[0], numChannels = full[1];
+  if (n.attrs.has("rows")) {
+    rows = sym + "_rows";
+    numRows = int64_t(n.attrs.getInts("rows").size());
+    call.declarations.push_back(indexArray(rows, n.attrs.getInts("rows")));
+  }
+  if (n.attrs.has("channels")) {
+    channels = sym + "_channels";
+    numChannels = int64_t(n.attrs.getInts("channels").size());
+    call.declarations.push_back(indexArray(channels, n.attrs.getInts("channels")));
+  }
+  std::string fields = fmt::format(
+      ".x_rows = {}, .x_channels = {}, .plane = {}, .n_rows = {}, .n_channels = {}, "
+      ".rows = {}, .channels = {}",
+      full[0], full[1], prod(full, 2, full.size()), numRows, numChannels, rows, channels);
+  KernelCall params = single("odlc_channel_block_params", sym, fields,
+                             scatter ? "odlc_channel_scatter_f32" : "odlc_channel_gather_f32",
+                             args(ref, {n.inputs[0], n.outputs[0]}), kSparseFile);
+  call.declarations.insert(call.declarations.end(), params.declarations.begin(),
+                           params.declarations.end());
+  call.statements = params.statements;
+  call.runtimeFile = kSparseFile;
+  return call;
+}
+
+/// Bias-only SGD (--sparse bias): the bias gradient is dy summed over all but the channels.
+KernelCall lowerBiasUpdate(const Graph &g, const Node &n, const std::string &sym,
+                           const TensorRef &ref) {
+  const Shape &dy = shapeOf(g, n.inputs[0]);
+  std::string fields = fmt::format(".n = {}, .c = {}, .plane = {}, .scale = {}", dy[0], dy[1],
+                                   prod(dy, 2, dy.size()), cFloat(n.attrs.getFloat("scale")));
+  KernelCall call = single("odlc_bias_grad_params", sym, fields, "", "", kSparseFile);
+  call.declarations.push_back(sgdDeclaration(sym, n.attrs));
+  call.statements = {fmt::format("odlc_bias_sgd_f32(&{0}, &{0}_sgd, {1});", sym,
+                                 args(ref, {n.inputs[0], n.inputs[1], operand(n, 2)}))};
+  return call;
+}
+
 KernelCall lowerConvUpdate(const Graph &g, const Node &n, const std::string &sym,
                            const TensorRef &ref) {
+  if (n.attrs.has("sparse.out_channels"))
+    return lowerSparseConvUpdate(g, n, sym, ref);
   std::string fields = convFields(shapeOf(g, n.inputs[0]), shapeOf(g, n.inputs[2]),
                                   shapeOf(g, n.inputs[1]), n.attrs);
   KernelCall call = single("odlc_conv2d_params", sym, fields, "odlc_conv2d_backward_weight_sgd_f32",
@@ -67,6 +205,8 @@ KernelCall lowerGemmGradA(const Graph &g, const Node &n, const std::string &sym,
 
 KernelCall lowerGemmUpdate(const Graph &g, const Node &n, const std::string &sym,
                            const TensorRef &ref) {
+  if (n.attrs.has("sparse.out_channels"))
+    return lowerSparseGemmUpdate(g, n, sym, ref);
   TensorId c = operand(n, 3);
   Shape cs = c == kNoTensor ? Shape{} : shapeOf(g, c);
   std::string fields =
@@ -189,6 +329,11 @@ KernelCall lowerTrainKernel(const Graph &g, const Node &n, const std::string &sy
   case OpKind::AvgPoolGrad: return lowerPoolGrad(g, n, sym, ref);
   case OpKind::GlobalAveragePoolGrad: return lowerGlobalPoolGrad(g, n, sym, ref);
   case OpKind::SliceGrad: return lowerSliceGrad(g, n, sym, ref);
+  case OpKind::ChannelGather:
+  case OpKind::ChannelScatter: return lowerChannelBlock(g, n, sym, ref);
+  case OpKind::BiasUpdate: return lowerBiasUpdate(g, n, sym, ref);
+  case OpKind::ConvGradInputBlock: return lowerConvGradInputBlock(g, n, sym, ref);
+  case OpKind::GemmGradABlock: return lowerGemmGradABlock(g, n, sym, ref);
   default:
     internalError(fmt::format("no training kernel for {}", opName(n.op)), __FILE__, __LINE__);
   }

@@ -4,6 +4,7 @@
 
 #include "Diagnostics.h"
 #include "PassManager.h"
+#include "SparseChannels.h"
 #include "targets/TargetInfo.h"
 
 #include <algorithm>
@@ -53,6 +54,19 @@ int64_t plannedRam(const Graph &pristine, const CompileOptions &o) {
   return g.attrs.getInt("arena_bytes", 0) + g.attrs.getInt("static_ram_bytes", 0);
 }
 
+void validateSparseOptions(const TrainOptions &t) {
+  if (t.sparse == "auto")
+    fail("--sparse auto is not implemented yet; use none, bias or a fraction P in (0, 1]");
+  if (t.channelPolicy == "velocity")
+    fail("--channel-policy velocity is not implemented yet; use first, magnitude or random");
+  if (t.channelPolicy != "first" && t.channelPolicy != "magnitude" && t.channelPolicy != "random")
+    fail("--channel-policy '{}' is not a policy; use first, magnitude or random", t.channelPolicy);
+  if (t.sparse == "none" || t.sparse == "bias")
+    return;
+  if (!sparseFraction(t.sparse))
+    fail("--sparse '{}' is not none, bias or a fraction P in (0, 1]", t.sparse);
+}
+
 void validateTrainOptions(const TrainOptions &t) {
   if (t.batch < 1 || t.batch > 4096)
     fail("--batch {} is out of range; use 1 to 4096", t.batch);
@@ -72,6 +86,7 @@ void validateTrainOptions(const TrainOptions &t) {
     fail("--learn-cache {} is out of range; use 0 to 1000000", t.learnCache);
   if (t.replayPerBatch < 0 || t.replayPerBatch >= t.batch)
     fail("--replay-per-batch {} must be smaller than --batch {}", t.replayPerBatch, t.batch);
+  validateSparseOptions(t);
 }
 
 } // namespace

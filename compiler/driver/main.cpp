@@ -232,6 +232,13 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   compile->add_flag("--class-weighted", train.classWeighted,
                     "inverse-frequency class weights in model_learn's loss");
+  compile->add_option("--sparse", train.sparse,
+                      "sparse update: none, bias (biases only) or P in (0, 1], the fraction of "
+                      "each layer's channels that update")
+      ->capture_default_str();
+  compile->add_option("--channel-policy", train.channelPolicy,
+                      "which channels a sparse update picks: first, magnitude or random")
+      ->capture_default_str();
 
   app.add_subcommand("targets", "list targets and their memories");
 
@@ -266,6 +273,9 @@ int main(int argc, char **argv) {
   explore->add_option("--replay-samples", eb.train.replaySamples, "latents in the replay buffer")
       ->capture_default_str();
   explore->add_option("--replay-bits", eb.train.replayBits, "replay storage: 32 or 8")
+      ->capture_default_str();
+  explore->add_option("--channel-policy", eb.train.channelPolicy,
+                      "which channels a sparse update picks: first, magnitude or random")
       ->capture_default_str();
   explore->add_option("--input-shape", exploreShapes, "static shape for a dynamic input");
 

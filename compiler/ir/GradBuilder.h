@@ -22,11 +22,21 @@ public:
   /// Appends a backward node with one result (shape from the op's rule), named after `base`.
   virtual TensorId emit(OpKind op, std::vector<TensorId> inputs, AttrMap attrs,
                         const std::string &base) = 0;
+  /// Appends a backward node with several results (shapes from the op's rule): the first a
+  /// gradient named after bases[0], the others kernel scratch named after the other bases.
+  virtual std::vector<TensorId> emitResults(OpKind op, std::vector<TensorId> inputs,
+                                            AttrMap attrs,
+                                            const std::vector<std::string> &bases) = 0;
   /// Appends a node without results (a fused weight update).
   virtual void emitUpdate(OpKind op, std::vector<TensorId> inputs, AttrMap attrs,
                           const std::string &base) = 0;
   /// Adds g to dL/dt.
   virtual void addGrad(TensorId t, TensorId g) = 0;
+  /// What a layer's weight gradient reads of its input: the channels the forward kept for a
+  /// sparse update (sparse.in_channels), else input 0 itself.
+  virtual TensorId keptInput(const Node &layer) const = 0;
+  /// The forward's copy of `channels` of t, kept for a sparse update, or kNoTensor.
+  virtual TensorId keptChannels(TensorId t, const std::vector<int64_t> &channels) const = 0;
   /// Momentum buffer of a trainable tensor, or kNoTensor when training without momentum.
   virtual TensorId velocity(TensorId weight) = 0;
   /// `lr` and `momentum` attributes for update nodes.

@@ -66,6 +66,89 @@ void update(GradBuilder &b, OpKind op, const Node &n, TensorId x, TensorId dy, T
   b.emitUpdate(op, inputs, merged(attrs, b.sgdAttrs()), n.name);
 }
 
+/// Only the bias trains (--sparse bias): its gradient is dy summed over all but the channels.
+void biasUpdate(GradBuilder &b, const Node &n, TensorId dy, double scale) {
+  TensorId bias = n.input(2);
+  if (bias == kNoTensor || !b.isTrainable(bias))
+    return;
+  AttrMap attrs = b.sgdAttrs();
+  attrs.set("scale", scale);
+  std::vector<TensorId> inputs = {dy, bias};
+  if (b.velocity(bias) != kNoTensor)
+    inputs.push_back(b.velocity(bias));
+  b.emitUpdate(OpKind::BiasUpdate, inputs, attrs, n.name);
+}
+
+/// Whether a channel list (ascending, distinct) names every index of an axis of `extent`.
+bool isWhole(const std::vector<int64_t> &list, int64_t extent) {
+  return list.empty() || int64_t(list.size()) == extent;
+}
+
+/// t[:, channels]; t itself when the channels are all of them.
+TensorId gather(GradBuilder &b, TensorId t, const std::vector<int64_t> &channels,
+                const std::string &base) {
+  if (isWhole(channels, shapeOf(b, t)[1]))
+    return t;
+  AttrMap attrs;
+  attrs.set("channels", channels);
+  return b.emit(OpKind::ChannelGather, {t}, attrs, base);
+}
+
+/// A tensor of `shape` holding g in `channels` of axis 1 and zeros elsewhere (g itself when
+/// the channels are all of them).
+TensorId scatter(GradBuilder &b, TensorId g, const std::vector<int64_t> &channels,
+                 const Shape &shape, const std::string &base) {
+  if (isWhole(channels, shape[1]))
+    return g;
+  AttrMap attrs;
+  attrs.set("channels", channels);
+  attrs.set("shape", std::vector<int64_t>(shape));
+  return b.emit(OpKind::ChannelScatter, {g}, attrs, base);
+}
+
+/// Sparse update (passes/SparseUpdatePass.cpp): only dy[:, O] flows back, to dx[:, I] through
+/// W[O, I] (read a chunk at a time, ConvGradInputBlock), and only the block [O, I] of the weight
+/// (bias: O) updates, from the input channels the forward kept. Depthwise: one set, groups = |O|.
+void sparseConv(GradBuilder &b, const Node &n, TensorId dy) {
+  TensorId x = n.inputs[0], w = n.inputs[1];
+  const std::vector<int64_t> &out = n.attrs.getInts("sparse.out_channels");
+  const std::vector<int64_t> &in = n.attrs.getInts("sparse.in_channels");
+  bool depthwise = n.attrs.getInt("group", 1) > 1;
+  AttrMap compact = n.attrs;
+  compact.set("group", depthwise ? int64_t(out.size()) : int64_t(1));
+  TensorId dyOut = gather(b, dy, out, nameOf(b, n.outputs[0]));
+  if (b.needsGrad(x)) {
+    Shape kept = shapeOf(b, x);
+    kept[1] = int64_t(in.size());
+    AttrMap attrs = compact;
+    attrs.set("input_shape", std::vector<int64_t>(kept));
+    bool whole = isWhole(out, shapeOf(b, w)[0]) && isWhole(in, shapeOf(b, x)[1]);
+    TensorId dxIn = whole ? b.emit(OpKind::ConvGradInput, {dyOut, w}, attrs, nameOf(b, x))
+                          : b.emitResults(OpKind::ConvGradInputBlock, {dyOut, w}, attrs,
+                                          {nameOf(b, x), nameOf(b, w)})[0];
+    b.addGrad(x, scatter(b, dxIn, in, shapeOf(b, x), nameOf(b, x)));
+  }
+  if (b.isTrainable(w))
+    update(b, OpKind::ConvUpdate, n, b.keptInput(n), dyOut, w, n.input(2), compact);
+}
+
+/// As sparseConv for y = alpha * A op(B) + beta * C: output channels are columns of y.
+void sparseGemm(GradBuilder &b, const Node &n, TensorId dy) {
+  TensorId a = n.inputs[0], w = n.inputs[1];
+  const std::vector<int64_t> &out = n.attrs.getInts("sparse.out_channels");
+  const std::vector<int64_t> &in = n.attrs.getInts("sparse.in_channels");
+  bool transB = n.attrs.getInt("transB") != 0;
+  TensorId dyOut = gather(b, dy, out, nameOf(b, n.outputs[0]));
+  if (b.needsGrad(a)) {
+    bool whole = isWhole(out, shapeOf(b, w)[transB ? 0 : 1]) && isWhole(in, shapeOf(b, a)[1]);
+    TensorId daIn = b.emit(whole ? OpKind::GemmGradA : OpKind::GemmGradABlock, {dyOut, w},
+                           n.attrs, nameOf(b, a));
+    b.addGrad(a, scatter(b, daIn, in, shapeOf(b, a), nameOf(b, a)));
+  }
+  if (b.isTrainable(w))
+    update(b, OpKind::GemmUpdate, n, b.keptInput(n), dyOut, w, n.input(2), n.attrs);
+}
+
 } // namespace
 
 bool unaryGradSavesOutput(OpKind op) { return op != OpKind::HardSwish; }
@@ -74,11 +157,15 @@ void conv(GradBuilder &b, const Node &n) {
   TensorId x = n.inputs[0], w = n.inputs[1], dy = b.gradOf(n.outputs[0]);
   if (dy == kNoTensor)
     return;
+  if (n.attrs.has("sparse.out_channels"))
+    return sparseConv(b, n, dy);
   if (b.needsGrad(x))
     b.addGrad(x, b.emit(OpKind::ConvGradInput, {dy, w}, withInputShape(n, shapeOf(b, x)),
                         nameOf(b, x)));
   if (b.isTrainable(w))
     update(b, OpKind::ConvUpdate, n, x, dy, w, n.input(2), n.attrs);
+  else
+    biasUpdate(b, n, dy, 1.0);
 }
 
 void gemm(GradBuilder &b, const Node &n) {
@@ -87,10 +174,14 @@ void gemm(GradBuilder &b, const Node &n) {
     return;
   if (n.attrs.getInt("transA") != 0)
     b.notDifferentiable(n, "Gemm with transA is not supported in the trainable tail");
+  if (n.attrs.has("sparse.out_channels"))
+    return sparseGemm(b, n, dy);
   if (b.needsGrad(a))
     b.addGrad(a, b.emit(OpKind::GemmGradA, {dy, w}, n.attrs, nameOf(b, a)));
   if (b.isTrainable(w))
     update(b, OpKind::GemmUpdate, n, a, dy, w, n.input(2), n.attrs);
+  else
+    biasUpdate(b, n, dy, n.attrs.getFloat("beta", 1.0));
 }
 
 /// x[..., K] @ W[K, N] with a constant 2-D W: a Gemm over the rows of x.
@@ -124,6 +215,20 @@ void unary(GradBuilder &b, const Node &n) {
   AttrMap attrs = n.attrs;
   attrs.set("op", std::string(opName(n.op)));
   TensorId saved = unaryGradSavesOutput(n.op) ? y : x;
+  // After a sparse layer's input gradient only the channels I of dy are non-zero, and the
+  // forward kept y[:, I]: work on those alone, so the full y need not outlive the forward.
+  NodeId from = b.graph().producer(dy);
+  if (saved == y && from >= 0 && b.graph().nodes[size_t(from)].op == OpKind::ChannelScatter) {
+    const Node &scatterNode = b.graph().nodes[size_t(from)];
+    const std::vector<int64_t> &channels = scatterNode.attrs.getInts("channels");
+    TensorId kept = b.keptChannels(y, channels);
+    if (kept != kNoTensor) {
+      TensorId compact = scatterNode.inputs[0];
+      TensorId g = b.emit(OpKind::UnaryGrad, {kept, compact}, attrs, nameOf(b, x));
+      b.addGrad(x, scatter(b, g, channels, shapeOf(b, x), nameOf(b, x)));
+      return;
+    }
+  }
   b.addGrad(x, b.emit(OpKind::UnaryGrad, {saved, dy}, attrs, nameOf(b, x)));
 }
 

@@ -42,6 +42,15 @@ std::vector<Shape> noOutputs(const Graph &, const Node &);
 std::vector<Shape> inputShapeAttr(const Graph &, const Node &);
 std::vector<Shape> secondOperandShape(const Graph &, const Node &);
 std::vector<Shape> gemmGradAShape(const Graph &, const Node &);
+std::vector<Shape> channelGatherShape(const Graph &, const Node &);
+std::vector<Shape> channelScatterShape(const Graph &, const Node &);
+std::vector<Shape> convGradInputBlockShape(const Graph &, const Node &);
+std::vector<Shape> gemmGradABlockShape(const Graph &, const Node &);
+int64_t convGradInputBlockMacs(const Graph &, const Node &);
+int64_t gemmGradABlockMacs(const Graph &, const Node &);
+/// Floats of the weight chunk ConvGradInputBlock gathers: four input channels of W[O, :]
+/// (depthwise: four channels) at a time.
+int64_t convGradInputBlockScratch(const Graph &, const Node &);
 int64_t convGradInputMacs(const Graph &, const Node &);
 int64_t convUpdateMacs(const Graph &, const Node &);
 int64_t gemmGradAMacs(const Graph &, const Node &);

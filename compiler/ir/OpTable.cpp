@@ -68,6 +68,11 @@ const OpInfo kOpTable[] = {
     {"AvgPoolGrad", 1, 1, 1, inputShapeAttr, noMacs, false, false},
     {"GlobalAveragePoolGrad", 1, 1, 1, inputShapeAttr, noMacs, false, false},
     {"SliceGrad", 1, 1, 1, inputShapeAttr, noMacs, false, false},
+    {"ChannelGather", 1, 1, 1, channelGatherShape, noMacs, false, false},
+    {"ChannelScatter", 1, 1, 1, channelScatterShape, noMacs, false, false},
+    {"BiasUpdate", 2, 3, 0, noOutputs, noMacs, false, false, nullptr, {1, 2}},
+    {"ConvGradInputBlock", 2, 2, 2, convGradInputBlockShape, convGradInputBlockMacs, false, false},
+    {"GemmGradABlock", 2, 2, 1, gemmGradABlockShape, gemmGradABlockMacs, false, false},
 };
 
 const char *const kOpNames[] = {

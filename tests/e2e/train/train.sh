@@ -17,6 +17,11 @@
 #   train.sh op GROUP [TOL]           every case of one op group on the host (ASan+UBSan): the
 #                                     weight update must be the autograd gradient within TOL
 #                                     (1e-3); appends to $WORK/ops_results.tsv
+#   train.sh sparse-ops               fixture: the sparse-update cases (sparse_cases.py): odlc
+#                                     compile --sparse P|bias, references with PyTorch masks
+#   train.sh sparse-op GROUP [TOL] [TARGET]
+#                                     as `op` for a sparse group, on the host (ASan+UBSan) or on
+#                                     a QEMU target (case 0 of the group)
 #   train.sh harness                  self-test of check_training.c: corrupted references must
 #                                     make it fail with the documented code
 #   train.sh report                   the per-op and per-model tables of worst errors (latest run
@@ -377,11 +382,49 @@ cmd_ops() {
 
 cmd_op() {
   [ $# -ge 1 ] || die "usage: train.sh op GROUP [TOLERANCE]"
-  local group=$1 tol=${2:-1e-3} d fails=0 cases=0
-  [ -d "$WORK/ops/$group" ] || die "no cases for op group '$group': run 'train.sh ops' first"
-  for d in "$WORK/ops/$group"/*/; do
+  op_group "$WORK/ops" host "$1" "${2:-1e-3}"
+}
+
+# The sparse-update cases (sparse_cases.py): as the per-op ones, plus case 0 of every group
+# compiled for the QEMU targets.
+cmd_sparse_ops() {
+  need_odlc
+  local dir
+  dir=$(scratch sparse_ops)
+  "$PYTHON" "$HERE/sparse_cases.py" --out "$dir" --odlc "$ODLC" --targets cortex-m4,rv32imafc
+}
+
+cmd_sparse_op() {
+  [ $# -ge 1 ] || die "usage: train.sh sparse-op GROUP [TOLERANCE] [TARGET]"
+  local target=${3:-host}
+  [ "$target" = host ] || need_qemu_target "$target"
+  op_group "$WORK/sparse_ops" "$target" "$1" "${2:-1e-3}"
+}
+
+need_qemu_target() {
+  [ -f "$BOARDS/$1.conf" ] || die "unknown target '$1'"
+  (
+    # shellcheck source=/dev/null
+    . "$BOARDS/$1.conf"
+    need_tool "$BOARD_CC"
+    need_tool "$QEMU_SYSTEM"
+  )
+}
+
+# op_group ROOT TARGET GROUP TOL: every case of ROOT/GROUP (on a QEMU target: the cases
+# compiled for it, OUT in out_TARGET), built and checked against its reference.
+op_group() {
+  local root=$1 target=$2 group=$3 tol=$4 d fails=0 cases=0
+  [ -d "$root/$group" ] || die "no cases for op group '$group' in $root: run the fixture first"
+  local label=$group
+  [ "$target" = host ] || label=$group@$target
+  for d in "$root/$group"/*/; do
     d=${d%/}
-    local k status desc batch samples st fields
+    local k status desc batch samples st fields out=$d/out fw=$d/fw cflags=$SANITIZE
+    if [ "$target" != host ]; then
+      out=$d/out_$target fw=$d/fw_$target cflags=""
+      [ -d "$out" ] || continue
+    fi
     k=$(basename "$d")
     cases=$((cases + 1))
     IFS=$'\t' read -r status desc batch samples < <("$PYTHON" -c 'import json, sys
@@ -392,17 +435,17 @@ print("\t".join(str(c[k]) for k in ("status", "description", "compiled_batch", "
     if [ "$status" != OK ]; then
       "$PYTHON" -c 'import json, sys; c = json.load(open(sys.argv[1]))
 print(c.get("odlc_command", "")); print(c.get("message", ""))' "$d/case.json"
-      record_op "$group" "$k" "$desc" "$samples/$batch" - - - - "$status"
+      record_op "$label" "$k" "$desc" "$samples/$batch" - - - - "$status"
       fails=$((fails + 1))
       continue
     fi
-    if ! build_fw host "$d/out" "$d/fw" "$SANITIZE" >"$d/build.log" 2>&1; then
+    if ! build_fw "$target" "$out" "$fw" "$cflags" >"$d/build.log" 2>&1; then
       cat "$d/build.log"
-      record_op "$group" "$k" "$desc" "$samples/$batch" - - - - BUILD_ERROR
+      record_op "$label" "$k" "$desc" "$samples/$batch" - - - - BUILD_ERROR
       fails=$((fails + 1))
       continue
     fi
-    run_check host "$d/fw" "$d/ref" "$tol" >"$d/run.log" 2>&1
+    run_check "$target" "$fw" "$d/ref" "$tol" >"$d/run.log" 2>&1
     st=$(status_of_rc $run_rc)
     fields=$(summary_fields "$d/run.log")
     [ "$fields" != "$NO_FIELDS" ] || st=RUN_ERROR
@@ -420,9 +463,9 @@ print(json.load(open(sys.argv[1]))["plan_name_mismatch"] or "")' "$d/ref/referen
     fi
     # fields: before update weights loss probes_before probes ...
     read -r _ upd wts loss _ probes _ <<<"$fields"
-    record_op "$group" "$k" "$desc" "$samples/$batch" "$upd" "$wts" "$loss" "$probes" "$st"
+    record_op "$label" "$k" "$desc" "$samples/$batch" "$upd" "$wts" "$loss" "$probes" "$st"
   done
-  echo "train: op $group: $cases cases, $fails failing"
+  echo "train: op $label: $cases cases, $fails failing"
   [ $cases -gt 0 ] && [ $fails = 0 ]
 }
 
@@ -625,6 +668,8 @@ case $cmd in
   model) cmd_model "$@" ;;
   ops) cmd_ops "$@" ;;
   op) cmd_op "$@" ;;
+  sparse-ops) cmd_sparse_ops "$@" ;;
+  sparse-op) cmd_sparse_op "$@" ;;
   harness) cmd_harness "$@" ;;
   report) cmd_report "$@" ;;
   *) die "unknown command '$cmd'" ;;

@@ -8,7 +8,8 @@
 - `fits` is ram_bytes <= ram_budget and flash_bytes <= flash_budget;
 - `pareto` marks exactly the fitting points no other fitting point dominates (less or equal RAM
   and instructions, at least as many trainable parameters, one of them strictly better);
-- deeper cuts never train fewer parameters at the same p.
+- deeper cuts never train fewer parameters at the same p;
+- at the same cut, a smaller p never updates more parameters or costs more instructions.
 """
 import json
 import os
@@ -38,6 +39,7 @@ def main():
             subprocess.run([odlc, "compile", model, "-o", out, "--target", target,
                             "--train-from", p["cut"], "--batch", str(doc["batch"]),
                             "--epochs", str(doc["epochs"]),
+                            "--sparse", "none" if p["p"] == 1 else f"{p['p']:g}",
                             "--replay-samples", str(doc["replay_samples"])], check=True)
             plan = json.load(open(os.path.join(out, "memory_plan.json")))
             if plan["ram"]["total_bytes"] != p["ram_bytes"]:
@@ -58,6 +60,16 @@ def main():
         for a, b in zip(same, same[1:]):
             if a["trainable_params"] < b["trainable_params"]:
                 errors.append(f"{a['cut']} trains fewer parameters than the later {b['cut']}")
+    by_cut = {}
+    for p in points:
+        by_cut.setdefault(p["cut"], []).append(p)
+    for same in by_cut.values():
+        same.sort(key=lambda p: -p["p"])
+        for a, b in zip(same, same[1:]):
+            if b["trainable_params"] > a["trainable_params"]:
+                errors.append(f"{a['cut']}: p={b['p']} updates more parameters than p={a['p']}")
+            if b["instructions_per_sample"] > a["instructions_per_sample"]:
+                errors.append(f"{a['cut']}: p={b['p']} costs more instructions than p={a['p']}")
     for e in errors:
         print("check_explore:", e)
     print(f"check_explore: {len(points)} points, {sum(p['pareto'] for p in points)} on the "

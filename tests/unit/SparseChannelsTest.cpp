@@ -1,0 +1,61 @@
+// The sparse update's channel choice (passes/SparseChannels.h): counts, policies, determinism.
+#include "SparseChannels.h"
+
+#include <gtest/gtest.h>
+
+namespace odlc {
+namespace {
+
+TEST(SparseChannels, FractionParsesOnlyNumbersInTheUnitInterval) {
+  EXPECT_EQ(sparseFraction("0.5"), 0.5);
+  EXPECT_EQ(sparseFraction("1"), 1.0);
+  EXPECT_FALSE(sparseFraction("0"));
+  EXPECT_FALSE(sparseFraction("1.01"));
+  EXPECT_FALSE(sparseFraction("-0.5"));
+  EXPECT_FALSE(sparseFraction("0.5x"));
+  EXPECT_FALSE(sparseFraction(""));
+  EXPECT_FALSE(sparseFraction("nan"));
+}
+
+TEST(SparseChannels, CountRoundsAndKeepsAtLeastOne) {
+  EXPECT_EQ(sparseCount(0.5, 8), 4);
+  EXPECT_EQ(sparseCount(0.75, 6), 5); // 4.5 rounds away from zero
+  EXPECT_EQ(sparseCount(0.5, 3), 2);
+  EXPECT_EQ(sparseCount(0.01, 10), 1);
+  EXPECT_EQ(sparseCount(1.0, 7), 7);
+}
+
+TEST(SparseChannels, FirstTakesTheLeadingChannels) {
+  EXPECT_EQ(chooseChannels(ChannelPolicy::First, {9, 8, 7, 6, 5}, 3, 1),
+            (std::vector<int64_t>{0, 1, 2}));
+}
+
+TEST(SparseChannels, MagnitudeTakesTheLargestAscendingWithTiesToTheLowerIndex) {
+  EXPECT_EQ(chooseChannels(ChannelPolicy::Magnitude, {1, 5, 3, 5, 0, 4}, 3, 1),
+            (std::vector<int64_t>{1, 3, 5}));
+  EXPECT_EQ(chooseChannels(ChannelPolicy::Magnitude, {2, 2, 2, 2}, 2, 1),
+            (std::vector<int64_t>{0, 1}));
+}
+
+TEST(SparseChannels, RandomIsDeterministicDistinctAndSeeded) {
+  std::vector<double> scores(64, 0.0);
+  std::vector<int64_t> a = chooseChannels(ChannelPolicy::Random, scores, 16, 7);
+  EXPECT_EQ(a, chooseChannels(ChannelPolicy::Random, scores, 16, 7));
+  EXPECT_NE(a, chooseChannels(ChannelPolicy::Random, scores, 16, 8));
+  ASSERT_EQ(a.size(), 16u);
+  for (size_t i = 1; i < a.size(); ++i)
+    EXPECT_LT(a[i - 1], a[i]);
+  EXPECT_GE(a.front(), 0);
+  EXPECT_LT(a.back(), 64);
+  EXPECT_EQ(chooseChannels(ChannelPolicy::Random, scores, 64, 3).size(), 64u);
+}
+
+TEST(SparseChannels, PolicyNames) {
+  ChannelPolicy p;
+  EXPECT_TRUE(channelPolicyFromName("magnitude", p));
+  EXPECT_EQ(p, ChannelPolicy::Magnitude);
+  EXPECT_FALSE(channelPolicyFromName("velocity", p));
+}
+
+} // namespace
+} // namespace odlc
