@@ -47,6 +47,9 @@ std::string budgetTable(const PlanSummary &p) {
                                   : 0.0;
   md += fmt::format("Arena {} bytes; lower bound for this schedule {} bytes ({:.1f} % over).",
                     p.arenaBytes, p.lowerBoundBytes, over);
+  md += fmt::format(" Scheduling took the bound (the largest live set of one function) from {} "
+                    "to {} bytes.",
+                    p.boundBeforeSchedule, p.boundAfterSchedule);
   if (!p.fastLevel.empty())
     md += fmt::format(" Of it, {} bytes (bound {}) sit in the fast level {} of {} bytes: the "
                       "buffers with the most accesses per byte.",

@@ -83,6 +83,8 @@ PlanSummary summarizePlan(const Graph &g, const TargetInfo &target, int64_t ramB
   p.flashBudget = flashBudget > 0 ? flashBudget : target.flashBytes();
   p.arenaBytes = g.attrs.getInt("arena_bytes", 0);
   p.lowerBoundBytes = g.attrs.getInt("lower_bound_bytes", 0);
+  p.boundBeforeSchedule = g.attrs.getInt("schedule.bound_before", p.lowerBoundBytes);
+  p.boundAfterSchedule = g.attrs.getInt("schedule.bound_after", p.lowerBoundBytes);
   p.fastLevel = g.attrs.getString("fast_level", "");
   p.fastArenaBytes = g.attrs.getInt("fast_arena_bytes", 0);
   p.fastLowerBoundBytes = g.attrs.getInt("fast_lower_bound_bytes", 0);
@@ -157,6 +159,8 @@ std::string planJson(const PlanSummary &p) {
                  {"flash_bytes", nullableBytes(p.flashBudget)}};
   j["ram"] = {{"arena_bytes", p.arenaBytes},
               {"lower_bound_bytes", p.lowerBoundBytes},
+              {"lower_bound_before_schedule_bytes", p.boundBeforeSchedule},
+              {"lower_bound_after_schedule_bytes", p.boundAfterSchedule},
               {"replay_bytes", p.replayRamBytes},
               {"total_bytes", p.arenaBytes + p.staticRamBytes}};
   if (!p.fastLevel.empty())

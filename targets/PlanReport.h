@@ -37,6 +37,8 @@ struct PlanSummary {
   std::string target;
   int64_t ramBudget = 0, flashBudget = 0; ///< 0: unbounded (host)
   int64_t arenaBytes = 0, lowerBoundBytes = 0, weightBytes = 0;
+  /// The arena's lower bound in the order autodiff emitted and after the schedule pass.
+  int64_t boundBeforeSchedule = 0, boundAfterSchedule = 0;
   int64_t steps = 0;
   int64_t staticRamBytes = 0; ///< trainable weights, state, replay buffer (outside the arena)
   std::string fastLevel;      ///< name of the fast RAM level ("" when the target has none)

@@ -65,28 +65,36 @@ LogAxis axisOver(double minValue, double maxValue, double from, double to) {
   return {lo, hi, from, to};
 }
 
+/// "256 KiB", "1 MiB", "1.5 MiB".
+std::string bytesLabel(double v) {
+  return v >= 1048576 ? fmt::format("{:g} MiB", v / 1048576) : fmt::format("{:g} KiB", v / 1024);
+}
+
+/// Grid lines: RAM at powers of two (what part sizes are), instructions at 1, 2, 5 x 10^k.
 std::string ticks(const LogAxis &x, const LogAxis &y) {
   std::string s;
-  for (double d = x.lo; d <= x.hi; ++d)
+  double lo = std::pow(10.0, x.lo), hi = std::pow(10.0, x.hi);
+  for (double v = 1024; v <= hi; v *= 2) {
+    if (v < lo)
+      continue;
+    double px = x.at(v);
+    s += fmt::format("<line x1='{0:.1f}' y1='{1}' x2='{0:.1f}' y2='{2}' stroke='#ddd'/>\n", px,
+                     kTop, kHeight - kBottom);
+    s += fmt::format("<text x='{:.1f}' y='{}' font-size='11' text-anchor='middle'>{}</text>\n",
+                     px, kHeight - kBottom + 16, bytesLabel(v));
+  }
+  for (double d = y.lo; d <= y.hi; ++d)
     for (double m : {1.0, 2.0, 5.0}) {
       double v = m * std::pow(10.0, d);
-      if (std::log10(v) > x.hi + 1e-9)
+      if (std::log10(v) > y.hi + 1e-9)
         break;
-      double px = x.at(v);
-      s += fmt::format("<line x1='{0:.1f}' y1='{1}' x2='{0:.1f}' y2='{2}' stroke='#ddd'/>\n", px,
-                       kTop, kHeight - kBottom);
-      s += fmt::format("<text x='{:.1f}' y='{}' font-size='11' text-anchor='middle'>{}</text>\n",
-                       px, kHeight - kBottom + 16,
-                       v >= 1048576 ? fmt::format("{:g} MiB", v / 1048576)
-                                    : fmt::format("{:g} KiB", v / 1024));
+      double py = y.at(v);
+      s += fmt::format("<line x1='{0}' y1='{1:.1f}' x2='{2}' y2='{1:.1f}' stroke='{3}'/>\n",
+                       kLeft, py, kWidth - kRight, m == 1.0 ? "#ccc" : "#eee");
+      s += fmt::format("<text x='{}' y='{:.1f}' font-size='11' text-anchor='end'>{:g}e{:g}"
+                       "</text>\n",
+                       kLeft - 6, py + 4, m, d);
     }
-  for (double d = y.lo; d <= y.hi; ++d) {
-    double py = y.at(std::pow(10.0, d));
-    s += fmt::format("<line x1='{0}' y1='{1:.1f}' x2='{2}' y2='{1:.1f}' stroke='#ddd'/>\n", kLeft,
-                     py, kWidth - kRight);
-    s += fmt::format("<text x='{}' y='{:.1f}' font-size='11' text-anchor='end'>1e{:g}</text>\n",
-                     kLeft - 6, py + 4, d);
-  }
   return s;
 }
 
@@ -114,10 +122,10 @@ std::string svgOf(const std::vector<ExplorePoint> &points, const ExploreOptions 
                               "font-family='sans-serif'>\n<rect width='100%' height='100%' "
                               "fill='white'/>\n",
                               kWidth, kHeight);
-  s += fmt::format("<text x='{}' y='24' font-size='15'>odlc explore: {} on {}: training RAM vs "
-                   "instructions per learned sample (batch {}, {} epochs)</text>\n",
-                   kLeft, xmlEscape(o.base.model), target.name, o.base.train.batch,
-                   o.base.train.epochs);
+  std::string model = o.base.model.substr(o.base.model.find_last_of('/') + 1);
+  s += fmt::format("<text x='{}' y='22' font-size='15'>odlc explore: {} on {} (batch {}, {} "
+                   "epochs); labels: layer and p on the front, #cut and p elsewhere</text>\n",
+                   kLeft, xmlEscape(model), target.name, o.base.train.batch, o.base.train.epochs);
   s += ticks(x, y);
   s += fmt::format("<text x='{}' y='{}' font-size='12' text-anchor='middle'>training RAM (planned "
                    "arena + weights, state, replay)</text>\n",
@@ -150,8 +158,10 @@ std::string svgOf(const std::vector<ExplorePoint> &points, const ExploreOptions 
                      "{} B RAM, {:.0f} instructions/sample, {} parameters</title></circle>\n",
                      px, py, fill, stroke, xmlEscape(p->cut), p->p, p->ramBytes,
                      p->instructionsPerSample, p->trainableParams);
-    s += fmt::format("<text x='{:.1f}' y='{:.1f}' font-size='9' fill='#333'>{} p={:g}</text>\n",
-                     px + 7, py - 4, xmlEscape(shortLayer(p->cut)), p->p);
+    // Full layer names only on the front: elsewhere they would bury the picture.
+    std::string label = p->pareto ? shortLayer(p->cut) : fmt::format("#{}", p->cutIndex);
+    s += fmt::format("<text x='{:.1f}' y='{:.1f}' font-size='9' fill='{}'>{} p={:g}</text>\n",
+                     px + 7, py - 4, p->pareto ? "#000" : "#777", xmlEscape(label), p->p);
   }
   s += fmt::format("<circle cx='{0}' cy='{1}' r='5' fill='#d62728'/><text x='{2}' y='{3}' "
                    "font-size='11'>Pareto front (fits; no point has less RAM, fewer "
