@@ -104,8 +104,9 @@ int runPlanBuffers(const std::string &in, const std::string &out) {
   return 0;
 }
 
-int runCompile(CompileOptions &options, const std::vector<std::string> &inputShapes,
-               const std::string &ram, const std::string &flash) {
+/// The flags `compile` and `explore` share, from their text.
+void applyShapesAndBudgets(CompileOptions &options, const std::vector<std::string> &inputShapes,
+                           const std::string &ram, const std::string &flash) {
   for (const std::string &spec : inputShapes) {
     auto [name, shape] = parseInputShape(spec);
     options.import.inputShapes[name] = shape;
@@ -114,6 +115,11 @@ int runCompile(CompileOptions &options, const std::vector<std::string> &inputSha
     options.ramBudget = parseSize(ram, "--ram");
   if (!flash.empty())
     options.flashBudget = parseSize(flash, "--flash");
+}
+
+int runCompile(CompileOptions &options, const std::vector<std::string> &inputShapes,
+               const std::string &ram, const std::string &flash) {
+  applyShapesAndBudgets(options, inputShapes, ram, flash);
   if (options.outDir.empty() && options.printAfter.empty() && options.stopAfter.empty())
     fail("missing -o OUT: the directory to write the generated C into");
   validateOptions(options);
@@ -146,14 +152,7 @@ std::vector<double> parseDensities(const std::string &text) {
 int runExplore(ExploreOptions &options, const std::vector<std::string> &inputShapes,
                const std::string &ram, const std::string &flash, const std::string &densities) {
   CompileOptions &base = options.base;
-  for (const std::string &spec : inputShapes) {
-    auto [name, shape] = parseInputShape(spec);
-    base.import.inputShapes[name] = shape;
-  }
-  if (!ram.empty())
-    base.ramBudget = parseSize(ram, "--ram");
-  if (!flash.empty())
-    base.flashBudget = parseSize(flash, "--flash");
+  applyShapesAndBudgets(base, inputShapes, ram, flash);
   options.densities = parseDensities(densities);
   validateOptions(base);
   Graph graph = importOnnxFile(base.model, base.import);
