@@ -665,12 +665,39 @@ def build_case(group, k):
     return model, desc, batch, n
 
 
-def run_case(group, k, out_dir, odlc):
-    import train_reference  # torch: imported only when references are made
+def fresh_case_dir(out_dir, group, k):
     d = os.path.join(out_dir, group, str(k))
     if os.path.isdir(d):
         shutil.rmtree(d)
     os.makedirs(d)
+    return d
+
+
+def run_reference(case, d, path, steps, n, lr, momentum, probes, prepare_plan=None):
+    """PyTorch's training of the case into d/ref (after prepare_plan(plan path), e.g. masks);
+    sets case["reference"] and keeps an earlier status, or records REFERENCE_ERROR."""
+    import train_reference  # torch: imported only when references are made
+    plan = os.path.join(d, "out", "memory_plan.json")
+    try:
+        if prepare_plan:
+            prepare_plan(plan)
+        case["reference"] = train_reference.run(path, "input", steps, n, lr,
+                                                os.path.join(d, "ref"), momentum=momentum,
+                                                seed=case["seed"], probes=probes, plan=plan)
+        case.setdefault("status", "OK")
+    except Exception as e:  # noqa: BLE001  (reported per case)
+        case["status"] = "REFERENCE_ERROR"
+        case["message"] = f"{type(e).__name__}: {e}"
+
+
+def save_case(d, case):
+    with open(os.path.join(d, "case.json"), "w") as f:
+        json.dump(case, f, indent=1)
+    return case
+
+
+def run_case(group, k, out_dir, odlc):
+    d = fresh_case_dir(out_dir, group, k)
     model, desc, batch, n = build_case(group, k)
     steps, lr, momentum = settings(group)
     path = os.path.join(d, "model.onnx")
@@ -689,18 +716,8 @@ def run_case(group, k, out_dir, odlc):
         case["status"] = "COMPILE_ERROR"
         case["message"] = (p.stderr or p.stdout).strip()
     else:
-        try:
-            s = train_reference.run(path, "input", steps, n, lr, os.path.join(d, "ref"),
-                                    momentum=momentum, seed=case["seed"], probes=PROBES,
-                                    plan=os.path.join(d, "out", "memory_plan.json"))
-            case["status"] = "OK"
-            case["reference"] = s
-        except Exception as e:  # noqa: BLE001  (reported per case)
-            case["status"] = "REFERENCE_ERROR"
-            case["message"] = f"{type(e).__name__}: {e}"
-    with open(os.path.join(d, "case.json"), "w") as f:
-        json.dump(case, f, indent=1)
-    return case
+        run_reference(case, d, path, steps, n, lr, momentum, PROBES)
+    return save_case(d, case)
 
 
 def main(argv):

@@ -30,7 +30,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, REFERENCE)
 sys.dont_write_bytecode = True
 
-from op_cases import Builder, ri, seed_of  # noqa: E402
+from op_cases import (Builder, fresh_case_dir, ri, run_reference, save_case,  # noqa: E402
+                      seed_of)
 import onnx  # noqa: E402
 
 # (policy, p) of case k; even cases take one SGD step at lr 1 (the update is the masked
@@ -215,11 +216,7 @@ def compile_case(odlc, path, out, batch, lr, momentum, sparse, policy, target="h
 
 
 def run_case(group, k, out_dir, odlc, targets):
-    import train_reference  # torch: only when references are made
-    d = os.path.join(out_dir, group, str(k))
-    if os.path.isdir(d):
-        shutil.rmtree(d)
-    os.makedirs(d)
+    d = fresh_case_dir(out_dir, group, k)
     rng = np.random.default_rng(seed_of(group, k))
     b, out, desc = GROUPS[group](rng, k)
     model = b.model(out)
@@ -244,22 +241,11 @@ def run_case(group, k, out_dir, odlc, targets):
                                            momentum, sparse, policy, t)
             if trc != 0:
                 case["status"], case["message"] = "COMPILE_ERROR", f"{tcmd}: {tmsg}"
-        plan = os.path.join(d, "out", "memory_plan.json")
-        try:
-            install_masks(plan)
-            s = train_reference.run(path, "input", steps, batch, lr, os.path.join(d, "ref"),
-                                    momentum=momentum, seed=case["seed"], probes=PROBES,
-                                    plan=plan)
-            case.setdefault("status", "OK")
-            case["reference"] = s
-            with open(plan) as f:
+        run_reference(case, d, path, steps, batch, lr, momentum, PROBES, install_masks)
+        if "reference" in case:
+            with open(os.path.join(d, "out", "memory_plan.json")) as f:
                 case["sparse_channels"] = json.load(f)["train"]["sparse"]
-        except Exception as e:  # noqa: BLE001  (reported per case)
-            case["status"] = "REFERENCE_ERROR"
-            case["message"] = f"{type(e).__name__}: {e}"
-    with open(os.path.join(d, "case.json"), "w") as f:
-        json.dump(case, f, indent=1)
-    return case
+    return save_case(d, case)
 
 
 def main(argv):
