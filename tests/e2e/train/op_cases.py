@@ -720,23 +720,35 @@ def run_case(group, k, out_dir, odlc):
     return save_case(d, case)
 
 
-def main(argv):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def case_args(argv, description, groups, extra=None):
+    """--out, --odlc, --groups, --list (and what `extra` adds): (args, groups to run), or
+    (None, None) after --list printed the groups."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--out")
     ap.add_argument("--odlc")
     ap.add_argument("--groups", help="comma-separated groups (default: all)")
     ap.add_argument("--list", action="store_true", help="print the groups and exit")
+    if extra:
+        extra(ap)
     args = ap.parse_args(argv)
     if args.list:
-        print(" ".join(GROUPS))
-        return 0
+        print(" ".join(groups))
+        return None, None
     if not args.out or not args.odlc:
         ap.error("--out and --odlc are required")
-    groups = args.groups.split(",") if args.groups else list(GROUPS)
+    chosen = args.groups.split(",") if args.groups else list(groups)
+    for group in chosen:
+        if group not in groups:
+            ap.error(f"unknown group {group}")
+    return args, chosen
+
+
+def main(argv):
+    args, groups = case_args(argv, __doc__.split("\n\n")[0], GROUPS)
+    if args is None:
+        return 0
     rows = []
     for group in groups:
-        if group not in GROUPS:
-            ap.error(f"unknown group {group}")
         d = os.path.join(args.out, group)
         if os.path.isdir(d):
             shutil.rmtree(d)

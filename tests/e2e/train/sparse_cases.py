@@ -15,7 +15,6 @@ writes DIR/GROUP/K/{model.onnx, case.json, out/ (host C), out_TARGET/ (for --tar
 of each group only), ref/} in the layout of op_cases.py, so `train.sh sparse-op GROUP` checks
 them with check_training.c like the per-op cases. Deterministic.
 """
-import argparse
 import json
 import os
 import shutil
@@ -30,8 +29,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, REFERENCE)
 sys.dont_write_bytecode = True
 
-from op_cases import (Builder, fresh_case_dir, ri, run_reference, save_case,  # noqa: E402
-                      seed_of)
+from op_cases import (Builder, case_args, fresh_case_dir, ri, run_reference,  # noqa: E402
+                      save_case, seed_of)
 import onnx  # noqa: E402
 
 # (policy, p) of case k; even cases take one SGD step at lr 1 (the update is the masked
@@ -249,23 +248,14 @@ def run_case(group, k, out_dir, odlc, targets):
 
 
 def main(argv):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out")
-    ap.add_argument("--odlc")
-    ap.add_argument("--groups", help="comma-separated groups (default: all)")
-    ap.add_argument("--targets", default="", help="QEMU targets compiled for case 0 of a group")
-    ap.add_argument("--list", action="store_true", help="print the groups and exit")
-    args = ap.parse_args(argv)
-    if args.list:
-        print(" ".join(GROUPS))
+    def targets_flag(ap):
+        ap.add_argument("--targets", default="",
+                        help="QEMU targets compiled for case 0 of a group")
+    args, groups = case_args(argv, __doc__.split("\n\n")[0], GROUPS, targets_flag)
+    if args is None:
         return 0
-    if not args.out or not args.odlc:
-        ap.error("--out and --odlc are required")
-    groups = args.groups.split(",") if args.groups else list(GROUPS)
     targets = [t for t in args.targets.split(",") if t]
     for group in groups:
-        if group not in GROUPS:
-            ap.error(f"unknown group {group}")
         d = os.path.join(args.out, group)
         if os.path.isdir(d):
             shutil.rmtree(d)
