@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace odlc {
 
@@ -31,6 +32,10 @@ struct TrainOptions {
   /// fraction p in (0, 1] of each layer's output and input channels that update.
   std::string sparse = "none";
   std::string channelPolicy = "first"; ///< first | magnitude | random: which channels update
+  /// With sparse "auto": the density of each sparse-capable tail layer (graph order, the
+  /// classifier left out) when the caller already decided it (the plans replay-cut tries);
+  /// empty: replay-cut decides.
+  std::vector<double> layerDensities;
 };
 
 /// What passes may read besides the graph: the target and the user's budget and flags.
@@ -41,9 +46,12 @@ struct PassContext {
   TrainOptions train;
   std::string failure;     ///< set by a pass returning Failed: one line for the user
   int64_t ramNeeded = 0;   ///< set when a plan does not fit the RAM budget: bytes it needs
-  /// Plans the whole program with `--train-from cut` and returns the RAM it needs, or -1 when
-  /// that cut cannot be compiled; set by the driver so `auto` decides from real plans.
-  std::function<int64_t(const std::string &cut)> ramForCut;
+  /// Plans the whole program with `--train-from cut`, `--sparse sparse` and, for "auto", these
+  /// layer densities, and returns the RAM it needs, or -1 when that cut cannot be compiled; set
+  /// by the driver so `auto` decides from real plans.
+  std::function<int64_t(const std::string &cut, const std::string &sparse,
+                        const std::vector<double> &densities)>
+      ramForCut;
   std::string largestConsumers; ///< with ramNeeded: "name (bytes), ..." largest first
 };
 

@@ -4,6 +4,7 @@
 // `auto`, train.runner_up.
 #include "Cuts.h"
 #include "Pass.h"
+#include "SparseAuto.h"
 
 #include "Diagnostics.h"
 #include "targets/TargetInfo.h"
@@ -31,7 +32,7 @@ int64_t trainingLowerBound(const CutInfo &cut, const TrainOptions &o) {
   int64_t latent = o.replayBits == 8 ? cut.latentElements : 4 * cut.latentElements;
   // A sparse update keeps fewer activations and RAM copies (sparse-update runs after this
   // pass): leave both out so the bound stays a bound.
-  bool dense = o.sparse == "none";
+  bool dense = o.sparse == "none" || o.sparse == "auto"; // auto tries dense plans first
   int64_t weights = dense ? 4 * cut.trainableParams * (o.momentum != 0.0 ? 2 : 1) : 0;
   return weights + o.replaySamples * latent +
          o.batch * 4 * (cut.latentElements + (dense ? cut.keptElements : 0));
@@ -58,6 +59,8 @@ public:
     const CutInfo *chosen = choose(g, cuts, context);
     if (!chosen)
       return PassResult::Failed;
+    if (o.sparse == "auto")
+      chosen = chooseSparse(g, cuts, *chosen, context);
     markTail(g, *chosen);
     return PassResult::Changed;
   }
@@ -90,9 +93,7 @@ private:
   /// ramForCut) so the choice rests on real plans, not on a formula. Choosing the earliest cut
   /// that fits makes a bigger budget never give a shallower tail.
   const CutInfo *chooseAuto(Graph &g, const std::vector<CutInfo> &cuts, PassContext &context) {
-    int64_t budget = context.ramBudget > 0 ? context.ramBudget
-                     : context.target      ? context.target->ramBytes()
-                                           : 0;
+    int64_t budget = ramBudget(context);
     std::string rejected;
     for (size_t i = 0; i < cuts.size(); ++i) {
       int64_t bound = trainingLowerBound(cuts[i], context.train);
@@ -100,7 +101,7 @@ private:
         rejected = fmt::format("{}: needs at least {} bytes", cuts[i].name, bound);
         continue;
       }
-      int64_t need = context.ramForCut ? context.ramForCut(cuts[i].name) : bound;
+      int64_t need = planDense(context, cuts[i], bound);
       if (need < 0) {
         rejected = cuts[i].name + ": cannot be trained through";
         continue;
@@ -143,8 +144,7 @@ private:
     for (const CutInfo &cut : cuts) {
       if (best >= 0 && trainingLowerBound(cut, context.train) >= best)
         continue;
-      int64_t need = context.ramForCut ? context.ramForCut(cut.name)
-                                       : trainingLowerBound(cut, context.train);
+      int64_t need = planDense(context, cut, trainingLowerBound(cut, context.train));
       if (need >= 0 && (best < 0 || need < best)) {
         best = need;
         bestCut = cut.name;
@@ -161,6 +161,112 @@ private:
                        "--batch or --replay-samples, use --replay-bits 8, or compile with "
                        "--train-from none",
                        budget, smallest);
+  }
+
+  /// RAM of the dense plan of `cut` (for --sparse auto too: it tries dense first), or
+  /// `fallback` when the driver plans nothing.
+  static int64_t planDense(PassContext &context, const CutInfo &cut, int64_t fallback) {
+    if (!context.ramForCut)
+      return fallback;
+    const std::string &sparse = context.train.sparse;
+    return context.ramForCut(cut.name, sparse == "auto" ? std::string("none") : sparse, {});
+  }
+
+  static int64_t ramBudget(const PassContext &context) {
+    return context.ramBudget > 0 ? context.ramBudget
+           : context.target      ? context.target->ramBytes()
+                                 : 0;
+  }
+
+  /// --sparse auto. With `--train-from auto`: the deepest cut whose plan fits the budget with
+  /// every sparse layer at kAutoMinDensity or more; without one, `dense` (the deepest that fits
+  /// dense). With a named cut: that cut. Then the densest step of the density ladder that fits.
+  /// A bigger budget never gives a shallower cut or a sparser update of the same cut. The
+  /// densities are the graph attribute train.sparse_densities, which sparse-update applies.
+  const CutInfo *chooseSparse(Graph &g, const std::vector<CutInfo> &cuts, const CutInfo &dense,
+                              PassContext &context) {
+    const TrainOptions &o = context.train;
+    if (!o.layerDensities.empty()) { // a plan replay-cut itself asked for
+      g.attrs.set("train.sparse_densities", o.layerDensities);
+      return &dense;
+    }
+    if (!context.ramForCut)
+      return &dense;
+    int64_t budget = ramBudget(context);
+    auto fits = [&](const CutInfo &cut, const std::vector<double> &densities) {
+      int64_t need = context.ramForCut(cut.name, "auto", densities);
+      return need >= 0 && (budget <= 0 || need <= budget);
+    };
+    const CutInfo *chosen = &dense;
+    if (o.trainFrom == "auto") {
+      for (const CutInfo &cut : cuts) {
+        if (&cut == &dense)
+          break;
+        std::vector<SparseLayer> layers = sparseLayersAfter(g, cut.tensor);
+        // The same layers train from the next cut with less work (a conv's input and its
+        // producer's output): leave the choice to that cut.
+        bool sameLayers = (&cut + 1)->trainableParams == cut.trainableParams;
+        if (layers.empty() || sameLayers ||
+            (budget > 0 && sparseLowerBound(cut, layers, o) > budget))
+          continue;
+        if (!fits(cut, densityLadder(layers).front()))
+          continue;
+        chosen = &cut;
+        break;
+      }
+    }
+    std::vector<std::vector<double>> ladder = densityLadder(sparseLayersAfter(g, chosen->tensor));
+    if (ladder.size() == 1) // only the classifier trains: nothing to make sparse
+      return chosen;
+    if (chosen == &dense &&
+        (o.trainFrom == "auto" || fits(*chosen, ladder.back()))) {
+      g.attrs.set("train.sparse_densities", ladder.back());
+      g.attrs.set("train.sparse_reason",
+                  std::string("auto: dense; no deeper cut fits the budget at p >= 0.5"));
+      return chosen;
+    }
+    size_t best = densestFitting(ladder, [&](size_t k) { return fits(*chosen, ladder[k]); });
+    g.attrs.set("train.sparse_densities", ladder[best]);
+    g.attrs.set("train.sparse_reason",
+                fmt::format("auto: p {} per layer, the densest of {} ladder steps whose plan fits "
+                            "the RAM budget{}",
+                            densityRange(ladder[best]), ladder.size(),
+                            budget > 0 ? fmt::format(" of {} bytes", budget) : ""));
+    if (chosen != &dense) {
+      g.attrs.set("train.cut_reason",
+                  fmt::format("auto (--sparse auto): the deepest tail that fits the RAM budget{} "
+                              "with a sparse update",
+                              budget > 0 ? fmt::format(" of {} bytes", budget) : ""));
+      g.attrs.set("train.runner_up",
+                  fmt::format("{}: the deepest tail that fits dense ({} trainable parameters "
+                              "instead of {})",
+                              dense.name, dense.trainableParams, chosen->trainableParams));
+    }
+    return chosen;
+  }
+
+  /// The last index k of the ladder with fits(k), given fits(0) (memory grows along it).
+  template <typename Fits> static size_t densestFitting(const std::vector<std::vector<double>> &ladder, Fits fits) {
+    size_t lo = 0, hi = ladder.size() - 1;
+    if (fits(hi))
+      return hi;
+    while (hi - lo > 1) {
+      size_t mid = lo + (hi - lo) / 2;
+      (fits(mid) ? lo : hi) = mid;
+    }
+    return lo;
+  }
+
+  /// trainingLowerBound with every sparse layer keeping kAutoMinDensity of its input channels
+  /// (rounded down, so still a bound): weights in RAM, replay buffer, latent batch and kept
+  /// activations.
+  static int64_t sparseLowerBound(const CutInfo &cut, const std::vector<SparseLayer> &layers,
+                                  const TrainOptions &o) {
+    int64_t denseBound = trainingLowerBound(cut, o);
+    int64_t saved = 0;
+    for (const SparseLayer &layer : layers)
+      saved += layer.keptElements - int64_t(double(layer.keptElements) * kAutoMinDensity);
+    return denseBound - o.batch * 4 * saved;
   }
 
   void markTail(Graph &g, const CutInfo &cut) {

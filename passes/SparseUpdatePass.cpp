@@ -122,16 +122,37 @@ public:
         biasOnly(g, g.nodes[size_t(id)]);
       return PassResult::Changed;
     }
-    std::optional<double> p = sparseFraction(o.sparse);
     ChannelPolicy policy;
-    ODLC_ASSERT(p && channelPolicyFromName(o.channelPolicy, policy),
-                "sparse options not validated: {} {}", o.sparse, o.channelPolicy);
-    for (size_t k = 0; k < layers.size(); ++k)
-      chooseFor(g, g.nodes[size_t(layers[k])], *p, policy, k);
+    ODLC_ASSERT(channelPolicyFromName(o.channelPolicy, policy), "channel policy not validated: {}",
+                o.channelPolicy);
+    std::vector<double> densities = layerDensities(g, o, layers.size());
+    for (size_t k = 0; k < layers.size(); ++k) {
+      Node &n = g.nodes[size_t(layers[k])];
+      if (densities[k] >= 1.0 && o.sparse == "auto")
+        n.attrs.set("sparse.skipped", std::string("auto: dense (p = 1)"));
+      else
+        chooseFor(g, n, densities[k], policy, k);
+    }
     return PassResult::Changed;
   }
 
 private:
+  /// Each layer's p: the fraction of `--sparse P`, or replay-cut's choice for `--sparse auto`
+  /// (graph attribute train.sparse_densities; absent when only the classifier trains).
+  static std::vector<double> layerDensities(const Graph &g, const TrainOptions &o, size_t count) {
+    if (o.sparse != "auto") {
+      std::optional<double> p = sparseFraction(o.sparse);
+      ODLC_ASSERT(p.has_value(), "--sparse not validated: {}", o.sparse);
+      return std::vector<double>(count, *p);
+    }
+    if (!g.attrs.has("train.sparse_densities"))
+      return std::vector<double>(count, 1.0);
+    const std::vector<double> &densities = g.attrs.getFloats("train.sparse_densities");
+    ODLC_ASSERT(densities.size() == count, "{} sparse densities for {} layers", densities.size(),
+                count);
+    return densities;
+  }
+
   /// TinyTL: the weight freezes; a bias that is one value per output channel keeps training.
   static void biasOnly(Graph &g, Node &n) {
     n.attrs.set("sparse.policy", std::string("bias"));

@@ -63,6 +63,8 @@ std::string budgetTable(const PlanSummary &p) {
     md += fmt::format("- Deeper cut rejected: {}\n", p.deeperRejected);
   if (!p.runnerUp.empty())
     md += fmt::format("- Runner-up: {}\n", p.runnerUp);
+  if (!p.sparseReason.empty())
+    md += fmt::format("- Sparse update: {}\n", p.sparseReason);
   return md + (p.cutReason.empty() ? "" : "\n");
 }
 

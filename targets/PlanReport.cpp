@@ -71,6 +71,9 @@ void collectLayers(const Graph &g, PlanSummary &p) {
   }
   p.sparse = g.attrs.getString("train.sparse", "");
   p.channelPolicy = g.attrs.getString("train.channel_policy", "");
+  if (g.attrs.has("train.sparse_densities"))
+    p.sparseDensities = g.attrs.getFloats("train.sparse_densities");
+  p.sparseReason = g.attrs.getString("train.sparse_reason", "");
 }
 
 } // namespace
@@ -184,6 +187,10 @@ std::string planJson(const PlanSummary &p) {
                                           {"in_channels", row.inChannels}};
   if (!p.sparse.empty())
     j["train"]["sparse_mode"] = {{"sparse", p.sparse}, {"channel_policy", p.channelPolicy}};
+  if (!p.sparseReason.empty())
+    j["train"]["sparse_mode"]["densities"] = p.sparseDensities;
+  if (!p.sparseReason.empty())
+    j["train"]["sparse_mode"]["reason"] = p.sparseReason;
   if (!p.cutReason.empty())
     j["train"]["cut_reason"] = p.cutReason;
   if (!p.runnerUp.empty())

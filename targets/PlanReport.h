@@ -55,6 +55,9 @@ struct PlanSummary {
   std::vector<std::pair<std::string, int64_t>> functionStarts;
   std::vector<LayerRow> layers;
   std::string sparse, channelPolicy; ///< --sparse and --channel-policy ("" when dense)
+  /// --sparse auto: each sparse-capable layer's p (graph order, classifier left out) and why.
+  std::vector<double> sparseDensities;
+  std::string sparseReason;
   int64_t batch = 0;
 };
 

@@ -55,16 +55,14 @@ int64_t plannedRam(const Graph &pristine, const CompileOptions &o) {
 }
 
 void validateSparseOptions(const TrainOptions &t) {
-  if (t.sparse == "auto")
-    fail("--sparse auto is not implemented yet; use none, bias or a fraction P in (0, 1]");
   if (t.channelPolicy == "velocity")
     fail("--channel-policy velocity is not implemented yet; use first, magnitude or random");
   if (t.channelPolicy != "first" && t.channelPolicy != "magnitude" && t.channelPolicy != "random")
     fail("--channel-policy '{}' is not a policy; use first, magnitude or random", t.channelPolicy);
-  if (t.sparse == "none" || t.sparse == "bias")
+  if (t.sparse == "none" || t.sparse == "bias" || t.sparse == "auto")
     return;
   if (!sparseFraction(t.sparse))
-    fail("--sparse '{}' is not none, bias or a fraction P in (0, 1]", t.sparse);
+    fail("--sparse '{}' is not none, auto, bias or a fraction P in (0, 1]", t.sparse);
 }
 
 void validateTrainOptions(const TrainOptions &t) {
@@ -134,9 +132,12 @@ CompileResult compileGraph(Graph &graph, const CompileOptions &o) {
   context.ramBudget = o.ramBudget;
   context.flashBudget = o.flashBudget;
   context.train = o.train;
-  context.ramForCut = [&](const std::string &cut) -> int64_t {
+  context.ramForCut = [&](const std::string &cut, const std::string &sparse,
+                          const std::vector<double> &densities) -> int64_t {
     CompileOptions alt = o;
     alt.train.trainFrom = cut;
+    alt.train.sparse = sparse;
+    alt.train.layerDensities = densities;
     alt.printAfter.clear();
     alt.stopAfter.clear();
     return plannedRam(pristine, alt);

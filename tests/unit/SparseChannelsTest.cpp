@@ -1,4 +1,5 @@
 // The sparse update's channel choice (passes/SparseChannels.h): counts, policies, determinism.
+#include "SparseAuto.h"
 #include "SparseChannels.h"
 
 #include <gtest/gtest.h>
@@ -59,3 +60,32 @@ TEST(SparseChannels, PolicyNames) {
 
 } // namespace
 } // namespace odlc
+
+// --sparse auto's ladder: from all at the minimum to all dense, one group one level per step,
+// layers whose capacity costs the least kept activation first; no density ever falls.
+TEST(SparseAuto, LadderRaisesCheapCapacityFirstAndNeverLowersADensity) {
+  // kept / params: 100, 1, 10, 1000, 0.5 -> groups (4 of 5 layers) in order 4, 1, 2, 0+3.
+  std::vector<odlc::SparseLayer> layers = {
+      {0, 1000, 10}, {1, 10, 10}, {2, 100, 10}, {3, 10000, 10}, {4, 5, 10}};
+  std::vector<std::vector<double>> ladder = odlc::densityLadder(layers);
+  ASSERT_EQ(ladder.size(), 1u + 4u * 4u);
+  EXPECT_EQ(ladder.front(), std::vector<double>(5, odlc::kAutoMinDensity));
+  EXPECT_EQ(ladder.back(), std::vector<double>(5, 1.0));
+  EXPECT_EQ(ladder[1], (std::vector<double>{0.5, 0.5, 0.5, 0.5, 0.625}));
+  EXPECT_EQ(ladder[2], (std::vector<double>{0.5, 0.625, 0.5, 0.5, 0.625}));
+  EXPECT_EQ(ladder[4], (std::vector<double>{0.625, 0.625, 0.625, 0.625, 0.625}));
+  for (size_t k = 1; k < ladder.size(); ++k) {
+    bool raised = false;
+    for (size_t i = 0; i < layers.size(); ++i) {
+      EXPECT_GE(ladder[k][i], ladder[k - 1][i]) << "step " << k << " layer " << i;
+      raised = raised || ladder[k][i] > ladder[k - 1][i];
+    }
+    EXPECT_TRUE(raised) << "step " << k << " changes nothing";
+  }
+}
+
+TEST(SparseAuto, NoLayerGivesOneEmptyStep) {
+  EXPECT_EQ(odlc::densityLadder({}).size(), 1u);
+  EXPECT_EQ(odlc::densityRange({0.5, 0.875}), "0.5 to 0.875");
+  EXPECT_EQ(odlc::densityRange({0.75, 0.75}), "0.75");
+}
