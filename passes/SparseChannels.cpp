@@ -30,9 +30,21 @@ bool channelPolicyFromName(const std::string &name, ChannelPolicy &policy) {
     policy = ChannelPolicy::Magnitude;
   else if (name == "random")
     policy = ChannelPolicy::Random;
+  else if (name == "velocity")
+    policy = ChannelPolicy::Velocity;
   else
     return false;
   return true;
+}
+
+const char *channelPolicyName(ChannelPolicy policy) {
+  switch (policy) {
+  case ChannelPolicy::First: return "first";
+  case ChannelPolicy::Magnitude: return "magnitude";
+  case ChannelPolicy::Random: return "random";
+  case ChannelPolicy::Velocity: return "velocity";
+  }
+  return "first";
 }
 
 namespace {
@@ -54,7 +66,7 @@ std::vector<int64_t> chooseChannels(ChannelPolicy policy, const std::vector<doub
   ODLC_ASSERT(count >= 1 && count <= total, "choosing {} of {} channels", count, total);
   std::vector<int64_t> order(static_cast<size_t>(total));
   std::iota(order.begin(), order.end(), 0);
-  if (policy == ChannelPolicy::Magnitude)
+  if (policy == ChannelPolicy::Magnitude || policy == ChannelPolicy::Velocity)
     std::stable_sort(order.begin(), order.end(),
                      [&](int64_t a, int64_t b) { return scores[size_t(a)] > scores[size_t(b)]; });
   if (policy == ChannelPolicy::Random) {

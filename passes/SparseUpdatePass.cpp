@@ -30,6 +30,11 @@ namespace odlc {
 
 namespace {
 
+/// New samples per experience whose outputs sign each channel for the velocity policy: enough
+/// for a cosine similarity to mean something, few enough to cost little RAM (2 x probes floats
+/// per output channel).
+constexpr int64_t kVelocityProbes = 8;
+
 /// The trainable layers of the tail in inference order.
 std::vector<NodeId> trainableLayers(const Graph &g) {
   std::vector<NodeId> layers;
@@ -126,6 +131,8 @@ public:
     ODLC_ASSERT(channelPolicyFromName(o.channelPolicy, policy), "channel policy not validated: {}",
                 o.channelPolicy);
     std::vector<double> densities = layerDensities(g, o, layers.size());
+    if (policy == ChannelPolicy::Velocity)
+      g.attrs.set("train.velocity_probes", kVelocityProbes);
     for (size_t k = 0; k < layers.size(); ++k) {
       Node &n = g.nodes[size_t(layers[k])];
       if (densities[k] >= 1.0 && o.sparse == "auto")
@@ -178,9 +185,13 @@ private:
                       : chooseChannels(policy, channelMagnitudes(g, n, geo, false),
                                        sparseCount(p, geo.inChannels), seed + 1);
     n.attrs.set("sparse.p", p);
-    n.attrs.set("sparse.policy", std::string(policy == ChannelPolicy::First       ? "first"
-                                             : policy == ChannelPolicy::Magnitude ? "magnitude"
-                                                                                  : "random"));
+    n.attrs.set("sparse.policy", std::string(channelPolicyName(policy)));
+    // Velocity re-selects O at run time (odlc_learn_velocity.c); a depthwise layer's one set
+    // is also its kept input channels, shared with other nodes, so it stays as chosen here.
+    if (policy == ChannelPolicy::Velocity && !geo.depthwise)
+      n.attrs.set("sparse.dynamic", int64_t(g.attrs.getInt("train.velocity_layers", 0)));
+    if (policy == ChannelPolicy::Velocity && !geo.depthwise)
+      g.attrs.set("train.velocity_layers", g.attrs.getInt("train.velocity_layers", 0) + 1);
     n.attrs.set("sparse.out_channels", out);
     n.attrs.set("sparse.in_channels", in);
   }

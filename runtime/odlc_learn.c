@@ -187,6 +187,15 @@ static void clear_rows(const odlc_learner *l, int32_t k)
     memset(slot(l, k), 0, (size_t)(l->batch - k) * (size_t)l->latent_size * sizeof(float));
 }
 
+/* Row k of the batch holds new sample i (-1: a replayed latent): velocity probes are the first
+ * new samples of the experience. */
+static void set_probe(const odlc_learner *l, int32_t k, int32_t i)
+{
+  if (l->velocity != NULL) {
+    l->velocity->probe_of_row[k] = i >= 0 && i < l->velocity->active_probes ? i : -1;
+  }
+}
+
 int odlc_train_step(const odlc_learner *l, const float *inputs, const int32_t *labels, int32_t n,
                     float *loss)
 {
@@ -197,6 +206,7 @@ int odlc_train_step(const odlc_learner *l, const float *inputs, const int32_t *l
   for (i = 0; i < n; ++i) {
     l->prefix(sample(l, inputs, i), slot(l, i));
     l->labels[i] = labels[i];
+    set_probe(l, i, -1); /* a plain step records no signatures */
   }
   clear_rows(l, n);
   *loss = l->train(l->labels, n, NULL);
@@ -269,11 +279,13 @@ static float run_epoch(const odlc_learner *l, const float *inputs, const int32_t
       int32_t i = (int32_t)(((int64_t)a * (done + j) + b) % n);
       new_latent(l, inputs, n, i, slot(l, k));
       l->labels[k] = labels[i];
+      set_probe(l, k, i);
     }
     for (j = 0; j < replayed; ++j, ++k) {
       int32_t s = (int32_t)odlc_replay_random(r, (uint32_t)r->count);
       odlc_replay_load(r, s, slot(l, k));
       l->labels[k] = r->labels[s];
+      set_probe(l, k, -1);
     }
     clear_rows(l, k);
     loss = l->train(l->labels, k, weights);
@@ -299,8 +311,13 @@ int odlc_learn(const odlc_learner *l, const float *inputs, const int32_t *labels
   if (n <= l->cache_capacity)
     for (i = 0; i < n; ++i)
       l->prefix(sample(l, inputs, i), l->cache + (size_t)i * (size_t)l->latent_size);
-  for (e = 0; e < epochs; ++e)
+  if (l->velocity != NULL)
+    odlc_velocity_begin(l->velocity, n);
+  for (e = 0; e < epochs; ++e) {
     *loss = run_epoch(l, inputs, labels, n, weights);
+    if (l->velocity != NULL)
+      odlc_velocity_epoch_end(l->velocity);
+  }
   for (i = 0; i < n; ++i) {
     new_latent(l, inputs, n, i, slot(l, 0));
     odlc_replay_offer(l->replay, slot(l, 0), labels[i]);

@@ -47,6 +47,47 @@ void odlc_replay_load(const odlc_replay *r, int32_t slot, float *out);
 /* Uniform integer in [0, bound) from the buffer's random state. */
 uint32_t odlc_replay_random(odlc_replay *r, uint32_t bound);
 
+/* Dynamic channel selection (--channel-policy velocity; NEq, seed 004): per sparse layer, the
+ * output channels a step trains (`selected`, read by the kernels) are re-chosen at the end of
+ * every epoch of odlc_learn as the |O| channels whose outputs move fastest. A channel's
+ * signature is its spatial mean output on each of the first `probes` new samples of the
+ * experience, recorded as those samples pass through the training forward; phi is the cosine
+ * similarity of the signature with the previous epoch's, and velocity = (phi - phi_prev) -
+ * mu * velocity_prev. Velocities exist from the third epoch of an experience; until then the
+ * selection stays. Then |O| - |O| / 4 channels are the fastest (ties: the lower channel) and
+ * |O| / 4 explore: the next channels not among them in cyclic order from `cursor`. A channel
+ * that never trains has no velocity of its own (its output moves only through earlier layers),
+ * so without exploration the first choice would stay for ever. Every array is static, sized
+ * by odlc. */
+typedef struct {
+  int32_t channels;  /* output channels C */
+  int32_t count;     /* channels a step trains, |O| */
+  int32_t plane;     /* output elements per channel and sample (1 for Gemm) */
+  int32_t *selected; /* count, ascending: the layer's O, shared with its kernels */
+  float *signature;  /* probes * channels: this epoch */
+  float *previous;   /* probes * channels: the epoch before */
+  float *phi;        /* channels */
+  float *velocity;   /* channels */
+  int32_t cursor;    /* next channel to explore */
+} odlc_velocity_layer;
+
+typedef struct {
+  int32_t num_layers;
+  int32_t probes;          /* capacity: probe samples per experience */
+  odlc_velocity_layer *layers;
+  int32_t *probe_of_row;   /* batch: probe index of each row of the step's batch, or -1 */
+  int32_t active_probes;   /* min(n, probes) in the current experience */
+  int32_t epochs;          /* epochs ended in the current experience */
+  float mu;                /* momentum of the velocity (NEq's mu_eq) */
+} odlc_velocity;
+
+/* Forgets the signatures (a new experience with n new samples); the selection stays. */
+void odlc_velocity_begin(odlc_velocity *v, int32_t n);
+/* Records rows 0..n-1 of layer's output y [n][channels][plane] for the rows that are probes. */
+void odlc_velocity_observe_f32(odlc_velocity *v, int32_t layer, const float *y, int32_t n);
+/* End of an epoch: velocities, and from the third epoch a new selection per layer. */
+void odlc_velocity_epoch_end(odlc_velocity *v);
+
 typedef struct {
   int32_t batch;            /* samples per training step */
   int32_t replay_per_batch; /* replayed latents per step once the buffer holds any */
@@ -63,6 +104,7 @@ typedef struct {
   odlc_replay *replay;
   float *cache;             /* cache_capacity * latent_size: latents of the new samples */
   int32_t cache_capacity;   /* experiences of up to this many samples run the prefix once */
+  odlc_velocity *velocity;  /* --channel-policy velocity, or NULL */
 } odlc_learner;
 
 /* Checks a learning call's arguments without changing anything: 0 or an ODLC_ERR_* code. */

@@ -137,6 +137,16 @@ std::string outputCopies(const Graph &g, const Symbols &s, int fn) {
 
 } // namespace
 
+/// --channel-policy velocity: the training forward of a dynamic layer records its output for
+/// the probe rows (odlc_velocity_observe_f32), from which the runtime re-selects channels.
+static std::string velocityObservation(const Graph &g, const Symbols &s, const Node &n, int fn) {
+  bool layer = n.op == OpKind::Conv || n.op == OpKind::Gemm;
+  if (!layer || !n.attrs.has("sparse.dynamic") || fn != g.findFunction("train"))
+    return "";
+  return fmt::format("  odlc_velocity_observe_f32(&velocity_state, {}, {}, n);\n",
+                     n.attrs.getInt("sparse.dynamic"), s.ref(n.outputs[0]));
+}
+
 FunctionCode emitFunctionBody(const Graph &g, const Symbols &s, int fn,
                               std::set<std::string> &runtimeFiles) {
   FunctionCode code;
@@ -155,6 +165,7 @@ FunctionCode emitFunctionBody(const Graph &g, const Symbols &s, int fn,
     code.body += nodeComment(g, n);
     for (const std::string &stmt : call.statements)
       code.body += "  " + stmt + "\n";
+    code.body += velocityObservation(g, s, n, fn);
   }
   code.body += outputCopies(g, s, fn);
   return code;

@@ -6,6 +6,30 @@ int64_t replaySlotBytes(int64_t elements, int64_t bits) {
   return bits == 8 ? elements + 8 : 4 * elements;
 }
 
+namespace {
+
+/// --channel-policy velocity (TrainEmitter's velocityState): per dynamic layer the selection
+/// (and its initial copy), two signatures of probes x channels, phi and velocity per channel;
+/// the probe index of each batch row.
+void velocityBuffers(const Graph &g, int64_t batch, std::vector<StaticBuffer> &buffers) {
+  int64_t layers = g.attrs.getInt("train.velocity_layers", 0);
+  if (layers == 0)
+    return;
+  int64_t probes = g.attrs.getInt("train.velocity_probes"), bytes = 4 * batch;
+  int train = g.findFunction("train");
+  for (const Node &n : g.nodes) {
+    if (n.dead || n.fn != train || !n.attrs.has("sparse.dynamic") ||
+        (n.op != OpKind::Conv && n.op != OpKind::Gemm))
+      continue;
+    int64_t channels = g.tensor(n.outputs[0]).shape[1];
+    int64_t selected = int64_t(n.attrs.getInts("sparse.out_channels").size());
+    bytes += 4 * (2 * selected + 2 * probes * channels + 2 * channels);
+  }
+  buffers.push_back({"velocity.state", "scratch", "ram", bytes});
+}
+
+} // namespace
+
 std::vector<StaticBuffer> staticBuffers(const Graph &g) {
   std::vector<StaticBuffer> buffers;
   for (const Tensor &t : g.tensors) {
@@ -34,6 +58,7 @@ std::vector<StaticBuffer> staticBuffers(const Graph &g) {
   buffers.push_back({"replay.labels", "replay", "ram",
                      4 * slots + 8 * classes + (bits == 8 ? 8 * slots : 0)});
   buffers.push_back({"train.batch_labels", "scratch", "ram", 4 * batch + 8 * classes});
+  velocityBuffers(g, batch, buffers);
   int64_t cache = g.attrs.getInt("train.learn_cache", 0);
   if (cache > 0)
     buffers.push_back({"learn.latent_cache", "scratch", "ram", 4 * cache * latent});

@@ -124,13 +124,72 @@ std::string replayState(const TrainFacts &f, const std::string &n) {
   return text;
 }
 
-std::string learner(const Symbols &s, const TrainFacts &f, const std::string &n) {
+/// The forward layers of the train function whose output channels the velocity policy
+/// re-selects, in velocity-layer order (attribute sparse.dynamic).
+std::vector<const Node *> velocityLayers(const Graph &g) {
+  std::vector<const Node *> layers(size_t(g.attrs.getInt("train.velocity_layers", 0)), nullptr);
+  int train = g.findFunction("train");
+  for (const Node &n : g.nodes)
+    if (!n.dead && n.fn == train && (n.op == OpKind::Conv || n.op == OpKind::Gemm) &&
+        n.attrs.has("sparse.dynamic"))
+      layers[size_t(n.attrs.getInt("sparse.dynamic"))] = &n;
+  return layers;
+}
+
+/// --channel-policy velocity: each layer's selection (starting from the compile-time choice,
+/// restored by init) and signature state, and the odlc_velocity the learner drives.
+std::string velocityState(const Graph &g, const TrainFacts &f) {
+  std::vector<const Node *> layers = velocityLayers(g);
+  if (layers.empty())
+    return "";
+  int64_t probes = g.attrs.getInt("train.velocity_probes");
+  std::string text = fmt::format(
+      "/* Velocity-based channel selection (NEq): each layer's trained output channels, re-chosen\n"
+      " * every epoch of model_learn from {} probe samples. */\n", probes);
+  std::string table;
+  for (size_t k = 0; k < layers.size(); ++k) {
+    ODLC_ASSERT(layers[k] != nullptr, "velocity layer {} has no forward node", k);
+    const Node &n = *layers[k];
+    const std::vector<int64_t> &out = n.attrs.getInts("sparse.out_channels");
+    const Shape &y = g.tensor(n.outputs[0]).shape;
+    int64_t channels = y[1], plane = g.tensor(n.outputs[0]).elements() / (y[0] * y[1]);
+    std::string values;
+    for (int64_t c : out)
+      values += (values.empty() ? "" : ", ") + std::to_string(c);
+    text += fmt::format(
+        "static const int32_t velocity{0}_initial[{1}] = {{{2}}};\n"
+        "static int32_t velocity{0}_out[{1}] = {{{2}}};\n"
+        "static float velocity{0}_signature[{3}], velocity{0}_previous[{3}];\n"
+        "static float velocity{0}_phi[{4}], velocity{0}_velocity[{4}];\n",
+        k, out.size(), values, probes * channels, channels);
+    table += fmt::format("  {{{1}, {2}, {3}, velocity{0}_out, velocity{0}_signature, "
+                         "velocity{0}_previous, velocity{0}_phi, velocity{0}_velocity, 0}},\n",
+                         k, channels, out.size(), plane);
+  }
+  return text + fmt::format("static odlc_velocity_layer velocity_layers[{}] = {{\n{}}};\n"
+                            "static int32_t velocity_probe_rows[{}];\n"
+                            "static odlc_velocity velocity_state = {{{}, {}, velocity_layers, "
+                            "velocity_probe_rows, 0, 0, 0.5f}};\n\n",
+                            layers.size(), table, f.batch, layers.size(), probes);
+}
+
+/// init restores the compile-time selection.
+std::string velocityInit(const Graph &g) {
+  std::string text;
+  for (size_t k = 0; k < velocityLayers(g).size(); ++k)
+    text += fmt::format("  memcpy(velocity{0}_out, velocity{0}_initial, sizeof velocity{0}_out);\n"
+                        "  velocity_layers[{0}].cursor = 0;\n",
+                        k);
+  return text;
+}
+
+std::string learner(const Graph &g, const Symbols &s, const TrainFacts &f, const std::string &n) {
   return fmt::format(
       "static const odlc_learner {0}_learner = {{{1}, {2}, {3}, {4}, {5}, {6}, {0}_prefix, "
       "{0}_train_batch, {7}, {0}_batch_labels, {0}_class_weight, {0}_class_count, "
-      "&{0}_replay, {0}_latent_cache, {8}}};\n\n",
+      "&{0}_replay, {0}_latent_cache, {8}, {9}}};\n\n",
       n, f.batch, f.replayPerBatch, f.inputSize, f.latentSize, f.classes, f.classWeighted,
-      s.ref(f.latent), f.learnCache);
+      s.ref(f.latent), f.learnCache, velocityLayers(g).empty() ? "NULL" : "&velocity_state");
 }
 
 /// Copies between the trainable RAM weights and one flat array, in memory_plan.json order.
@@ -180,9 +239,9 @@ TrainCode emitTrainCode(const Graph &g, const Symbols &s, const EmitOptions &o,
     if (file.rfind("odlc_train", 0) == 0 || file.rfind("odlc_learn", 0) == 0)
       runtimeFiles.insert(file);
   code.includes = "#include \"odlc_learn.h\"\n#include \"odlc_train.h\"\n";
-  code.state = ramArrays(g, s) + replayState(f, n);
+  code.state = ramArrays(g, s) + replayState(f, n) + velocityState(g, f);
   code.declarations = prefix.declarations + train.declarations;
-  code.init = initStatements(s, n);
+  code.init = initStatements(s, n) + velocityInit(g);
   code.functions =
       fmt::format("\n/* The frozen layers up to the cut: one sample to its latent. */\n"
                   "static void {0}_prefix(const float *input, float *output) {{\n{1}}}\n\n"
@@ -192,7 +251,7 @@ TrainCode emitTrainCode(const Graph &g, const Symbols &s, const EmitOptions &o,
                   "                             const float *class_weight) {{\n"
                   "  float loss = 0.0f;\n  float *output = &loss;\n{2}  return loss;\n}}\n\n",
                   n, prefix.body, train.body);
-  code.functions += learner(s, f, n) + checkpoint(g, s, n) + api(f, n);
+  code.functions += learner(g, s, f, n) + checkpoint(g, s, n) + api(f, n);
   return code;
 }
 

@@ -52,13 +52,17 @@ std::string indexArray(const std::string &name, const std::vector<int64_t> &valu
 /// The weight block of a sparse update: out/in channel lists and their strides in the weight.
 void declareWeightBlock(KernelCall &call, const std::string &sym, const AttrMap &attrs,
                         bool withInputs, int64_t outStride, int64_t inStride) {
-  call.declarations.push_back(indexArray(sym + "_out", attrs.getInts("sparse.out_channels")));
+  std::string out = sym + "_out";
+  if (attrs.has("sparse.dynamic"))
+    out = dynamicChannels(attrs.getInt("sparse.dynamic")); // declared by the train emitter
+  else
+    call.declarations.push_back(indexArray(out, attrs.getInts("sparse.out_channels")));
   if (withInputs)
     call.declarations.push_back(indexArray(sym + "_in", attrs.getInts("sparse.in_channels")));
   call.declarations.push_back(fmt::format(
-      "static const odlc_weight_block {0}_block = {{.out_channels = {0}_out, .in_channels = {1}, "
+      "static const odlc_weight_block {0}_block = {{.out_channels = {4}, .in_channels = {1}, "
       ".out_stride = {2}, .in_stride = {3}}};",
-      sym, withInputs ? sym + "_in" : "NULL", outStride, inStride));
+      sym, withInputs ? sym + "_in" : "NULL", outStride, inStride, out));
 }
 
 /// Only the block [O, I] of the weight: the kernel sees the compact geometry (x holds the kept
@@ -150,7 +154,10 @@ KernelCall lowerChannelBlock(const Graph &g, const Node &n, const std::string &s
   if (n.attrs.has("channels")) {
     channels = sym + "_channels";
     numChannels = int64_t(n.attrs.getInts("channels").size());
-    call.declarations.push_back(indexArray(channels, n.attrs.getInts("channels")));
+    if (n.attrs.has("sparse.dynamic"))
+      channels = dynamicChannels(n.attrs.getInt("sparse.dynamic"));
+    else
+      call.declarations.push_back(indexArray(channels, n.attrs.getInts("channels")));
   }
   std::string fields = fmt::format(
       ".x_rows = {}, .x_channels = {}, .plane = {}, .n_rows = {}, .n_channels = {}, "
@@ -312,6 +319,8 @@ KernelCall lowerSliceGrad(const Graph &g, const Node &n, const std::string &sym,
 }
 
 } // namespace
+
+std::string dynamicChannels(int64_t layer) { return fmt::format("velocity{}_out", layer); }
 
 bool isTrainOp(OpKind op) { return op >= OpKind::SoftmaxCrossEntropy; }
 

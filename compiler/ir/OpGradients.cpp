@@ -84,13 +84,17 @@ bool isWhole(const std::vector<int64_t> &list, int64_t extent) {
   return list.empty() || int64_t(list.size()) == extent;
 }
 
-/// t[:, channels]; t itself when the channels are all of them.
+/// t[:, channels]; t itself when the channels are all of them. `layer` is the sparse layer
+/// whose output channels these are: under the velocity policy (attribute sparse.dynamic) the
+/// gather follows the layer's run-time selection.
 TensorId gather(GradBuilder &b, TensorId t, const std::vector<int64_t> &channels,
-                const std::string &base) {
+                const std::string &base, const Node *layer = nullptr) {
   if (isWhole(channels, shapeOf(b, t)[1]))
     return t;
   AttrMap attrs;
   attrs.set("channels", channels);
+  if (layer && layer->attrs.has("sparse.dynamic"))
+    attrs.set("sparse.dynamic", layer->attrs.getInt("sparse.dynamic"));
   return b.emit(OpKind::ChannelGather, {t}, attrs, base);
 }
 
@@ -116,7 +120,7 @@ void sparseConv(GradBuilder &b, const Node &n, TensorId dy) {
   bool depthwise = n.attrs.getInt("group", 1) > 1;
   AttrMap compact = n.attrs;
   compact.set("group", depthwise ? int64_t(out.size()) : int64_t(1));
-  TensorId dyOut = gather(b, dy, out, nameOf(b, n.outputs[0]));
+  TensorId dyOut = gather(b, dy, out, nameOf(b, n.outputs[0]), &n);
   if (b.needsGrad(x)) {
     Shape kept = shapeOf(b, x);
     kept[1] = int64_t(in.size());
@@ -138,7 +142,7 @@ void sparseGemm(GradBuilder &b, const Node &n, TensorId dy) {
   const std::vector<int64_t> &out = n.attrs.getInts("sparse.out_channels");
   const std::vector<int64_t> &in = n.attrs.getInts("sparse.in_channels");
   bool transB = n.attrs.getInt("transB") != 0;
-  TensorId dyOut = gather(b, dy, out, nameOf(b, n.outputs[0]));
+  TensorId dyOut = gather(b, dy, out, nameOf(b, n.outputs[0]), &n);
   if (b.needsGrad(a)) {
     bool whole = isWhole(out, shapeOf(b, w)[transB ? 0 : 1]) && isWhole(in, shapeOf(b, a)[1]);
     TensorId daIn = b.emit(whole ? OpKind::GemmGradA : OpKind::GemmGradABlock, {dyOut, w},

@@ -55,7 +55,16 @@ TEST(SparseChannels, PolicyNames) {
   ChannelPolicy p;
   EXPECT_TRUE(channelPolicyFromName("magnitude", p));
   EXPECT_EQ(p, ChannelPolicy::Magnitude);
-  EXPECT_FALSE(channelPolicyFromName("velocity", p));
+  EXPECT_TRUE(channelPolicyFromName("velocity", p));
+  EXPECT_EQ(p, ChannelPolicy::Velocity);
+  EXPECT_STREQ(channelPolicyName(p), "velocity");
+  EXPECT_FALSE(channelPolicyFromName("fastest", p));
+}
+
+TEST(SparseChannels, VelocityStartsFromTheMagnitudeChoice) {
+  std::vector<double> scores = {0.5, 3.0, 1.0, 2.0};
+  EXPECT_EQ(chooseChannels(ChannelPolicy::Velocity, scores, 2, 1),
+            chooseChannels(ChannelPolicy::Magnitude, scores, 2, 1));
 }
 
 } // namespace
