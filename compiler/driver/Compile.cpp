@@ -55,10 +55,13 @@ int64_t plannedRam(const Graph &pristine, const CompileOptions &o) {
 }
 
 void validateSparseOptions(const TrainOptions &t) {
-  if (t.channelPolicy == "velocity")
-    fail("--channel-policy velocity is not implemented yet; use first, magnitude or random");
-  if (t.channelPolicy != "first" && t.channelPolicy != "magnitude" && t.channelPolicy != "random")
-    fail("--channel-policy '{}' is not a policy; use first, magnitude or random", t.channelPolicy);
+  ChannelPolicy policy;
+  if (!channelPolicyFromName(t.channelPolicy, policy))
+    fail("--channel-policy '{}' is not a policy; use first, magnitude, random or velocity",
+         t.channelPolicy);
+  if (policy == ChannelPolicy::Velocity && (t.sparse == "none" || t.sparse == "bias"))
+    fail("--channel-policy velocity re-selects the channels of a sparse update; use it with "
+         "--sparse P or --sparse auto");
   if (t.sparse == "none" || t.sparse == "bias" || t.sparse == "auto")
     return;
   if (!sparseFraction(t.sparse))
