@@ -1,7 +1,9 @@
 /// \file The cost model per target: retired instructions of one runtime kernel call as
-/// perCall + perMac * units, measured under QEMU -icount and stored in targets/costs/TARGET.def
-/// (regenerate: bench/cost_model/measure.sh). Memory is not modelled here: it comes from the
-/// planner. The host has no cost model; instructionsOf() falls back to the units (MACs) there.
+/// c0 * T0 + c1 * T1 + ... + c6 * T6, the terms T computed from the call's geometry after the runtime
+/// kernel's loop structure (targets/costs/CostTerms.h, shared with the measuring firmware), the
+/// coefficients measured under QEMU -icount and stored in targets/costs/TARGET.def (regenerate:
+/// bench/cost_model/measure.sh). Memory is not modelled here: it comes from the planner. The
+/// host has no cost model; instructionsOf() falls back to the units (MACs) there.
 #pragma once
 
 #include "ir/Graph.h"
@@ -22,9 +24,14 @@ enum class KernelKind : uint8_t {
 /// Storage precision of a kernel's operands; int8 and binary join when their kernels exist.
 enum class Precision : uint8_t { Fp32 };
 
+/// Number of cost terms of a call, the call itself (T0 = 1) included.
+constexpr int kCostTerms = 7;
+
 struct KernelCost {
-  double perMac;  ///< instructions per unit (MAC or element)
-  double perCall; ///< fitted intercept: fixed cost of one call (may be negative; see the .def)
+  /// c[0]: fitted per-call intercept (T0 = 1; the *_block kinds: per dense call; may be
+  /// negative, see the .def); c[i]: instructions per unit of term T_i (KernelKinds.def says what
+  /// each kind's terms count).
+  double c[kCostTerms];
 };
 
 /// Number of measured kinds (KernelKind::None excluded).
@@ -45,10 +52,15 @@ const KernelCost *kernelCost(const TargetInfo &target, KernelKind kind, Precisio
 KernelKind classifyNode(const Graph &g, const Node &n);
 /// Precision of node `n`'s kernel: fp32 (the only runtime precision today).
 Precision nodePrecision(const Graph &g, const Node &n);
-/// Units of one execution of `n` as kind `kind`: the op table's MACs or elements.
+/// Units of one execution of `n` as kind `kind`: the op table's MACs or elements (what the host
+/// falls back to).
 int64_t costUnits(const Graph &g, const Node &n, KernelKind kind);
-/// Predicted retired instructions of one execution of `n` on `target`: perCall + perMac *
-/// units; the units themselves where the target has no measured cost (host).
+/// The terms T0..T6 of one execution of `n` as kind `kind`: the node's kernel geometry (the
+/// odlc_*_params the emitter writes) through odlc_cost_terms(), as the firmware that fitted the
+/// coefficients computed them for its shapes. All zero for KernelKind::None.
+void costTerms(const Graph &g, const Node &n, KernelKind kind, double terms[kCostTerms]);
+/// Predicted retired instructions of one execution of `n` on `target`: sum c_i * T_i; the units
+/// themselves where the target has no measured cost (host).
 double instructionsOf(const Graph &g, const Node &n, const TargetInfo &target);
 
 } // namespace odlc

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The cost model's check with teeth (ctest cost_model_check_TARGET, label qemu): runs the
 # firmware's fresh shapes on TARGET under QEMU -icount and compares every `check` line with the
-# stored table's prediction (cost_model_check, through targets/CostModel.h) within 15 %.
+# stored table's prediction (cost_model_check, through targets/CostModel.h) within 15 %: every
+# kind, odd channel counts, depthwise, strides and batches included.
 #   check.sh TARGET WORK_DIR COST_MODEL_CHECK_BINARY
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
