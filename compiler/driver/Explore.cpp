@@ -1,8 +1,11 @@
 // odlc explore: one real compile per cut x density (the same passes and planner as `compile`,
 // so memory cannot drift from what the firmware gets), instructions from the target's
 // measured cost model (targets/costs), and the Pareto front over (RAM, instructions per
-// learned sample, trainable parameters).
+// learned sample, trainable parameters). With --data, each fitting point's generated C also
+// runs on the host to measure accuracy (ExploreAccuracy.cpp), and accuracy replaces trainable
+// parameters as the front's third objective.
 #include "driver/Explore.h"
+#include "driver/ExploreAccuracy.h"
 
 #include "Cuts.h"
 #include "Diagnostics.h"
@@ -10,7 +13,11 @@
 #include "targets/PlanReport.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 namespace odlc {
 
@@ -61,7 +68,7 @@ int64_t trainedParams(const Graph &g) {
 }
 
 ExplorePoint measure(const Graph &pristine, const ExploreOptions &o, const CutInfo &cut,
-                     int index, double p) {
+                     int index, double p, AccuracyBench *bench) {
   ExplorePoint point;
   point.cut = cut.name;
   point.cutIndex = index;
@@ -71,6 +78,7 @@ ExplorePoint measure(const Graph &pristine, const ExploreOptions &o, const CutIn
   c.train.sparse = p == 1.0 ? "none" : fmt::format("{:g}", p);
   c.ramBudget = 0; // measure what it needs; the user's budget decides `fits`
   c.flashBudget = 0;
+  c.name = "model"; // the harness calls model_*
   Graph g = pristine;
   CompileResult result;
   try {
@@ -94,14 +102,21 @@ ExplorePoint measure(const Graph &pristine, const ExploreOptions &o, const CutIn
   int64_t ram = o.base.ramBudget > 0 ? o.base.ramBudget : target.ramBytes();
   int64_t flash = o.base.flashBudget > 0 ? o.base.flashBudget : target.flashBytes();
   point.fits = (ram <= 0 || point.ramBytes <= ram) && (flash <= 0 || point.flashBytes <= flash);
+  if (bench != nullptr && point.fits)
+    bench->measure(result.files, point);
   return point;
+}
+
+/// The third objective: measured accuracy when there is one, else trainable parameters.
+double quality(const ExplorePoint &p) {
+  return p.measured ? p.accuracyAll : double(p.trainableParams);
 }
 
 bool dominates(const ExplorePoint &a, const ExplorePoint &b) {
   bool noWorse = a.ramBytes <= b.ramBytes && a.instructionsPerSample <= b.instructionsPerSample &&
-                 a.trainableParams >= b.trainableParams;
+                 quality(a) >= quality(b);
   bool better = a.ramBytes < b.ramBytes || a.instructionsPerSample < b.instructionsPerSample ||
-                a.trainableParams > b.trainableParams;
+                quality(a) > quality(b);
   return noWorse && better;
 }
 
@@ -118,6 +133,29 @@ void markPareto(std::vector<ExplorePoint> &points) {
   }
 }
 
+/// Which of `cuts` --cuts selects (each entry a number from `odlc cuts` or a tensor name).
+std::vector<bool> chosenCuts(const std::vector<CutInfo> &cuts,
+                             const std::vector<std::string> &wanted) {
+  std::vector<bool> chosen(cuts.size(), wanted.empty());
+  for (const std::string &w : wanted) {
+    size_t index = cuts.size();
+    for (size_t i = 0; i < cuts.size(); ++i)
+      if (cuts[i].name == w)
+        index = i;
+    char *end = nullptr;
+    long number = std::strtol(w.c_str(), &end, 10);
+    if (index == cuts.size() && !w.empty() && *end == '\0' && number >= 0 &&
+        size_t(number) < cuts.size())
+      index = size_t(number);
+    if (index == cuts.size())
+      fail("--cuts '{}' is neither a cut number (0 to {}) nor a cut's tensor name; `odlc cuts "
+           "MODEL` lists them",
+           w, cuts.size() - 1);
+    chosen[index] = true;
+  }
+  return chosen;
+}
+
 } // namespace
 
 std::vector<ExplorePoint> explore(const Graph &pristine, const ExploreOptions &o) {
@@ -125,10 +163,26 @@ std::vector<ExplorePoint> explore(const Graph &pristine, const ExploreOptions &o
   std::vector<CutInfo> cuts = listCuts(pristine, o.base.train.batch);
   if (cuts.empty())
     fail("the model has no latent-replay cut with a layer to train after it; nothing to explore");
+  std::vector<bool> chosen = chosenCuts(cuts, o.cuts);
+  std::unique_ptr<AccuracyBench> bench;
+  if (!o.data.name.empty())
+    bench = std::make_unique<AccuracyBench>(pristine, o);
+  size_t total = size_t(std::count(chosen.begin(), chosen.end(), true)) * o.densities.size();
+  bool progress = bench != nullptr && o.progress && isatty(STDERR_FILENO);
   std::vector<ExplorePoint> points;
-  for (size_t i = 0; i < cuts.size(); ++i)
-    for (double p : o.densities)
-      points.push_back(measure(pristine, o, cuts[i], int(i), p));
+  for (size_t i = 0; i < cuts.size(); ++i) {
+    if (!chosen[i])
+      continue;
+    for (double p : o.densities) {
+      points.push_back(measure(pristine, o, cuts[i], int(i), p, bench.get()));
+      const ExplorePoint &m = points.back();
+      if (progress && m.measured)
+        fmt::print(stderr, "explore: [{}/{}] #{} p={:g}: accuracy old {:.1f}%, new {:.1f}%, all "
+                           "{:.1f}%\n",
+                   points.size(), total, m.cutIndex, m.p, 100 * m.accuracyOld,
+                   100 * m.accuracyNew, 100 * m.accuracyAll);
+    }
+  }
   markPareto(points);
   return points;
 }

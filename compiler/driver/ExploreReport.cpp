@@ -1,6 +1,7 @@
 // explore.json (every point, all numbers) and explore.svg (training RAM against instructions per
 // learned sample, both log scales; the Pareto front joined and red; every point labeled with
-// its layer and p; the RAM budget as a dashed line).
+// its layer and p; the RAM budget as a dashed line). With --data, accuracies too: in the JSON per
+// point, and in the picture as each measured point's accuracy on all classes after learning.
 #include "driver/Explore.h"
 
 #include "targets/TargetInfo.h"
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace odlc {
 
@@ -98,6 +100,23 @@ std::string ticks(const LogAxis &x, const LogAxis &y) {
   return s;
 }
 
+/// A placed label: baseline at y, spanning [x, x + width] and 9 px above the baseline.
+struct LabelBox {
+  double x, y, width;
+};
+
+/// The baseline for a label at (x, y) of `width` px, moved down in 10 px steps until it
+/// overlaps no placed label; records it.
+double placeLabel(std::vector<LabelBox> &placed, double x, double y, double width) {
+  auto overlaps = [&](const LabelBox &b) {
+    return x < b.x + b.width && b.x < x + width && std::fabs(y - b.y) < 10;
+  };
+  while (std::any_of(placed.begin(), placed.end(), overlaps))
+    y += 10;
+  placed.push_back({x, y, width});
+  return y;
+}
+
 std::string svgOf(const std::vector<ExplorePoint> &points, const ExploreOptions &o) {
   std::vector<const ExplorePoint *> shown;
   for (const ExplorePoint &p : points)
@@ -150,23 +169,40 @@ std::string svgOf(const std::vector<ExplorePoint> &points, const ExploreOptions 
     line += fmt::format("{:.1f},{:.1f} ", x.at(double(p->ramBytes)), y.at(p->instructionsPerSample));
   if (front.size() > 1)
     s += "<polyline fill='none' stroke='#d62728' stroke-width='1.5' points='" + line + "'/>\n";
+  std::vector<LabelBox> placed; // labels of nearby points move down instead of overlapping
   for (const ExplorePoint *p : shown) {
     const char *fill = p->pareto ? "#d62728" : p->fits ? "#1f77b4" : "none";
     const char *stroke = p->fits ? fill : "#999";
     double px = x.at(double(p->ramBytes)), py = y.at(p->instructionsPerSample);
+    std::string accuracy =
+        p->measured ? fmt::format("; accuracy after learning: old {:.1f}%, new {:.1f}%, all "
+                                  "{:.1f}%",
+                                  100 * p->accuracyOld, 100 * p->accuracyNew,
+                                  100 * p->accuracyAll)
+                    : "";
     s += fmt::format("<circle cx='{:.1f}' cy='{:.1f}' r='5' fill='{}' stroke='{}'><title>{} p={:g}: "
-                     "{} B RAM, {:.0f} instructions/sample, {} parameters</title></circle>\n",
+                     "{} B RAM, {:.0f} instructions/sample, {} parameters{}</title></circle>\n",
                      px, py, fill, stroke, xmlEscape(p->cut), p->p, p->ramBytes,
-                     p->instructionsPerSample, p->trainableParams);
+                     p->instructionsPerSample, p->trainableParams, accuracy);
     // Full layer names only on the front: elsewhere they would bury the picture.
     std::string label = p->pareto ? shortLayer(p->cut) : fmt::format("#{}", p->cutIndex);
-    s += fmt::format("<text x='{:.1f}' y='{:.1f}' font-size='9' fill='{}'>{} p={:g}</text>\n",
-                     px + 7, py - 4, p->pareto ? "#000" : "#777", xmlEscape(label), p->p);
+    std::string measured = p->measured ? fmt::format(" {:.0f}%", 100 * p->accuracyAll) : "";
+    std::string text = fmt::format("{} p={:g}{}", label, p->p, measured);
+    double ly = placeLabel(placed, px + 7, py - 4, double(text.size()) * 5.0);
+    s += fmt::format("<text x='{:.1f}' y='{:.1f}' font-size='9' fill='{}'>{}</text>\n", px + 7,
+                     ly, p->pareto ? "#000" : "#777", xmlEscape(text));
   }
+  if (!o.data.name.empty())
+    s += fmt::format("<text x='{}' y='{}' font-size='11'>N%: accuracy on all 10 classes after "
+                     "learning 6-9 from {} samples each on the host ({}, {} test images); "
+                     "old/new classes in the tooltips</text>\n",
+                     kLeft, kHeight - 12, o.data.newPerClass, xmlEscape(o.data.name),
+                     o.data.testImages);
   s += fmt::format("<circle cx='{0}' cy='{1}' r='5' fill='#d62728'/><text x='{2}' y='{3}' "
                    "font-size='11'>Pareto front (fits; no point has less RAM, fewer "
-                   "instructions and more trainable parameters)</text>\n",
-                   kLeft + 10, kTop - 12, kLeft + 20, kTop - 8);
+                   "instructions and {4})</text>\n",
+                   kLeft + 10, kTop - 12, kLeft + 20, kTop - 8,
+                   o.data.name.empty() ? "more trainable parameters" : "higher accuracy");
   s += fmt::format("<circle cx='{0}' cy='{1}' r='5' fill='#1f77b4'/><text x='{2}' y='{3}' "
                    "font-size='11'>fits, dominated</text><circle cx='{4}' cy='{1}' r='5' "
                    "fill='none' stroke='#999'/><text x='{5}' y='{3}' font-size='11'>over "
@@ -185,10 +221,43 @@ nlohmann::ordered_json jsonOf(const std::vector<ExplorePoint> &points, const Exp
   doc["batch"] = o.base.train.batch;
   doc["epochs"] = o.base.train.epochs;
   doc["replay_samples"] = o.base.train.replaySamples;
+  doc["replay_bits"] = o.base.train.replayBits;
+  doc["replay_per_batch"] = o.base.train.replayPerBatch;
+  doc["learn_cache"] = o.base.train.learnCache;
+  doc["lr"] = o.base.train.lr;
+  doc["momentum"] = o.base.train.momentum;
+  doc["class_weighted"] = o.base.train.classWeighted;
+  doc["channel_policy"] = o.base.train.channelPolicy;
   doc["instructions"] = target.isHost ? "MACs (the host has no cost model)"
                                       : "predicted by targets/costs/" + target.name + ".def";
   doc["instructions_per_sample"] = "prefix + epochs x step / batch: model_learn runs the prefix "
                                    "once per new sample and a tail step per batch and epoch";
+  bool data = !o.data.name.empty();
+  doc["pareto_objectives"] =
+      data ? std::vector<std::string>{"min ram_bytes", "min instructions_per_sample",
+                                      "max accuracy_all"}
+           : std::vector<std::string>{"min ram_bytes", "min instructions_per_sample",
+                                      "max trainable_params"};
+  if (data) {
+    nlohmann::ordered_json d;
+    d["name"] = o.data.name;
+    d["dir"] = o.data.dir;
+    d["old_classes"] = {0, 1, 2, 3, 4, 5};
+    d["experiences"] = {{6, 7}, {8, 9}};
+    d["new_per_class"] = o.data.newPerClass;
+    d["old_per_class"] = o.data.oldPerClass;
+    d["test_images"] = o.data.testImages;
+    d["normalization"] = {o.data.mean, o.data.stddev};
+    d["measured"] = "trainable points that fit: their generated C compiled for the host ($CC "
+                    "or cc, -O2) with odlc's harness and run on the split; accuracies are shares "
+                    "of the test images after both experiences";
+    for (const ExplorePoint &p : points)
+      if (p.measured) {
+        d["accuracy_old_before"] = p.accuracyOldBefore;
+        break;
+      }
+    doc["data"] = d;
+  }
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const ExplorePoint &p : points) {
     nlohmann::ordered_json j;
@@ -209,6 +278,11 @@ nlohmann::ordered_json jsonOf(const std::vector<ExplorePoint> &points, const Exp
     j["instructions_per_sample"] = std::llround(p.instructionsPerSample);
     j["fits"] = p.fits;
     j["pareto"] = p.pareto;
+    if (p.measured) {
+      j["accuracy_old"] = p.accuracyOld;
+      j["accuracy_new"] = p.accuracyNew;
+      j["accuracy_all"] = p.accuracyAll;
+    }
     list.push_back(j);
   }
   doc["points"] = list;

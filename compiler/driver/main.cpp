@@ -149,26 +149,51 @@ std::vector<double> parseDensities(const std::string &text) {
   return densities;
 }
 
+/// "93.1" (percent) for a measured accuracy, "-" otherwise.
+std::string percent(const ExplorePoint &p, double value) {
+  return p.measured ? fmt::format("{:.1f}", 100 * value) : "-";
+}
+
 int runExplore(ExploreOptions &options, const std::vector<std::string> &inputShapes,
                const std::string &ram, const std::string &flash, const std::string &densities) {
   CompileOptions &base = options.base;
   applyShapesAndBudgets(base, inputShapes, ram, flash);
   options.densities = parseDensities(densities);
   validateOptions(base);
+  bool data = !options.data.name.empty();
+  if (data)
+    checkDataOptions(options.data);
   Graph graph = importOnnxFile(base.model, base.import);
+  options.progress = true;
   std::vector<ExplorePoint> points = explore(graph, options);
-  fmt::print("{:>3} {:<40} {:>5} {:>10} {:>9} {:>10} {:>14}  {}\n", "#", "cut", "p", "RAM B",
-             "flash KiB", "params", "instr/sample", "");
+  std::string head = fmt::format("{:>3} {:<40} {:>5} {:>10} {:>9} {:>10} {:>14}", "#", "cut", "p",
+                                 "RAM B", "flash KiB", "params", "instr/sample");
+  if (data)
+    head += fmt::format(" {:>6} {:>6} {:>6}", "old %", "new %", "all %");
+  fmt::print("{}  \n", head);
   for (const ExplorePoint &p : points) {
     std::string name = p.cut.size() > 40 ? "..." + p.cut.substr(p.cut.size() - 37) : p.cut;
     if (!p.trainable) {
       fmt::print("{:>3} {:<40} {:>5g}  cannot train: {}\n", p.cutIndex, name, p.p, p.error);
       continue;
     }
-    fmt::print("{:>3} {:<40} {:>5g} {:>10} {:>9} {:>10} {:>14.0f}  {}\n", p.cutIndex, name, p.p,
-               p.ramBytes, p.flashBytes / 1024, p.trainableParams, p.instructionsPerSample,
-               p.pareto ? "pareto" : p.fits ? "" : "over budget");
+    std::string row = fmt::format("{:>3} {:<40} {:>5g} {:>10} {:>9} {:>10} {:>14.0f}", p.cutIndex,
+                                  name, p.p, p.ramBytes, p.flashBytes / 1024, p.trainableParams,
+                                  p.instructionsPerSample);
+    if (data)
+      row += fmt::format(" {:>6} {:>6} {:>6}", percent(p, p.accuracyOld), percent(p, p.accuracyNew),
+                         percent(p, p.accuracyAll));
+    fmt::print("{}  {}\n", row, p.pareto ? "pareto" : p.fits ? "" : "over budget");
   }
+  if (data)
+    for (const ExplorePoint &p : points)
+      if (p.measured) {
+        fmt::print("accuracy: {} test images after learning classes 6-9 from {} samples each "
+                   "(two experiences); old classes 0-5 before learning: {:.1f}%\n",
+                   options.data.testImages, options.data.newPerClass,
+                   100 * p.accuracyOldBefore);
+        break;
+      }
   writeOutputDir(exploreReport(points, options), options.outDir);
   fmt::print("wrote {}/explore.json and {}/explore.svg\n", options.outDir, options.outDir);
   return 0;
@@ -232,11 +257,13 @@ int main(int argc, char **argv) {
   compile->add_flag("--class-weighted", train.classWeighted,
                     "inverse-frequency class weights in model_learn's loss");
   compile->add_option("--sparse", train.sparse,
-                      "sparse update: none, bias (biases only) or P in (0, 1], the fraction of "
-                      "each layer's channels that update")
+                      "sparse update: none, auto (a deeper cut with p per layer under --ram), "
+                      "bias (biases only) or P in (0, 1], the fraction of each layer's channels "
+                      "that update")
       ->capture_default_str();
   compile->add_option("--channel-policy", train.channelPolicy,
-                      "which channels a sparse update picks: first, magnitude or random")
+                      "which channels a sparse update picks: first, magnitude, random or "
+                      "velocity (re-chosen every epoch of model_learn)")
       ->capture_default_str();
 
   app.add_subcommand("targets", "list targets and their memories");
@@ -264,6 +291,10 @@ int main(int argc, char **argv) {
   explore->add_option("--target", eb.target, "target (see `odlc targets`)")->capture_default_str();
   explore->add_option("--ram", exploreRam, "RAM budget that marks what fits");
   explore->add_option("--flash", exploreFlash, "flash budget that marks what fits");
+  explore->add_option("--cuts", exploreOptions.cuts,
+                      "cuts to sweep, by number (odlc cuts) or tensor name, e.g. --cuts 6,11 "
+                      "(default: all)")
+      ->delimiter(',');
   explore->add_option("--p", exploreDensities, "update densities to sweep, e.g. 1,0.75,0.5")
       ->capture_default_str();
   explore->add_option("--batch", eb.train.batch, "samples per SGD step")->capture_default_str();
@@ -274,9 +305,43 @@ int main(int argc, char **argv) {
   explore->add_option("--replay-bits", eb.train.replayBits, "replay storage: 32 or 8")
       ->capture_default_str();
   explore->add_option("--channel-policy", eb.train.channelPolicy,
-                      "which channels a sparse update picks: first, magnitude or random")
+                      "which channels a sparse update picks: first, magnitude, random or velocity")
       ->capture_default_str();
+  explore->add_option("--lr", eb.train.lr, "SGD learning rate")->capture_default_str();
+  explore->add_option("--momentum", eb.train.momentum, "SGD momentum")->capture_default_str();
+  explore->add_option("--replay-per-batch", eb.train.replayPerBatch,
+                      "replayed latents per model_learn batch (0: batch / 4)");
+  explore->add_option("--learn-cache", eb.train.learnCache,
+                      "new-sample latents model_learn caches (0: rerun the prefix every epoch)")
+      ->capture_default_str();
+  explore->add_flag("--class-weighted", eb.train.classWeighted,
+                    "inverse-frequency class weights in model_learn's loss");
   explore->add_option("--input-shape", exploreShapes, "static shape for a dynamic input");
+  DataOptions &data = exploreOptions.data;
+  CLI::Option *dataOption = explore->add_option(
+      "--data", data.name,
+      "measure accuracy on the host on a class-incremental split of this dataset: fashion-mnist "
+      "(classes 0-5 old, 6-7 then 8-9 learned)");
+  explore->add_option("--data-dir", data.dir, "directory of the dataset's idx(.gz) files")
+      ->capture_default_str()
+      ->needs(dataOption);
+  explore->add_option("--new-per-class", data.newPerClass,
+                      "training samples of each new class")
+      ->capture_default_str()
+      ->needs(dataOption);
+  explore->add_option("--old-per-class", data.oldPerClass,
+                      "samples of each old class offered to the replay buffer before learning")
+      ->capture_default_str()
+      ->needs(dataOption);
+  explore->add_option("--test-images", data.testImages, "test images accuracy is measured on")
+      ->capture_default_str()
+      ->needs(dataOption);
+  explore->add_option("--data-mean", data.mean, "input normalization: (pixel/255 - mean) / std")
+      ->capture_default_str()
+      ->needs(dataOption);
+  explore->add_option("--data-std", data.stddev, "input normalization: (pixel/255 - mean) / std")
+      ->capture_default_str()
+      ->needs(dataOption);
 
   std::string csvIn, csvOut;
   CLI::App *plan = app.add_subcommand("plan-buffers", "run the memory planner on a CSV");

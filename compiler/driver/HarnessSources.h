@@ -1,0 +1,12 @@
+/// \file The host harnesses `odlc explore --data` compiles together with generated code
+/// (compiler/driver/harness/, embedded at build time by EmbedHarness.cmake).
+#pragma once
+
+#include <string>
+
+namespace odlc {
+
+/// The text of harness file `name` (e.g. "explore_harness.c"), or nullptr.
+const std::string *harnessSource(const std::string &name);
+
+} // namespace odlc
