@@ -108,8 +108,8 @@ public:
     return it == kept_.end() ? layer.inputs[0] : it->second;
   }
 
-  TensorId keptChannels(TensorId t, const std::vector<int64_t> &channels) const override {
-    auto it = keptChannels_.find({t, channels});
+  TensorId keptChannels(TensorId t, const std::vector<int64_t> &key) const override {
+    auto it = keptChannels_.find({t, key});
     return it == keptChannels_.end() ? kNoTensor : it->second;
   }
 
@@ -325,6 +325,8 @@ private:
     std::string weight = g_.tensor(layer.inputs[1]).name;
     AttrMap attrs;
     attrs.set("channels", in);
+    if (layer.attrs.has("sparse.dynamic_in")) // a velocity layer's one set (depthwise)
+      attrs.set("sparse.dynamic", layer.attrs.getInt("sparse.dynamic"));
     Node gather = makeNode(OpKind::ChannelGather, {x}, attrs, g_.tensor(x).name);
     Shape kept = g_.tensor(x).shape;
     kept[1] = int64_t(in.size());
@@ -333,7 +335,7 @@ private:
     gather.outputs = {out};
     g_.addNode(std::move(gather));
     kept_[y] = out;
-    keptChannels_[{x, in}] = out;
+    keptChannels_[{x, channelSetKey(attrs, in)}] = out;
   }
 
   /// The model's output, or the input of a final Softmax (the loss applies its own).

@@ -186,14 +186,17 @@ private:
                                        sparseCount(p, geo.inChannels), seed + 1);
     n.attrs.set("sparse.p", p);
     n.attrs.set("sparse.policy", std::string(channelPolicyName(policy)));
-    // Velocity re-selects O at run time (odlc_learn_velocity.c); a depthwise layer's one set
-    // is also its kept input channels, shared with other nodes, so it stays as chosen here.
-    if (policy == ChannelPolicy::Velocity && !geo.depthwise)
-      n.attrs.set("sparse.dynamic", int64_t(g.attrs.getInt("train.velocity_layers", 0)));
-    if (policy == ChannelPolicy::Velocity && !geo.depthwise)
-      g.attrs.set("train.velocity_layers", g.attrs.getInt("train.velocity_layers", 0) + 1);
     n.attrs.set("sparse.out_channels", out);
     n.attrs.set("sparse.in_channels", in);
+    if (policy != ChannelPolicy::Velocity)
+      return;
+    // Velocity re-selects O at run time (odlc_learn_velocity.c); a depthwise layer's one set
+    // is its input channels too (sparse.dynamic_in), I of a standard layer stays as chosen.
+    int64_t layer = g.attrs.getInt("train.velocity_layers", 0);
+    n.attrs.set("sparse.dynamic", layer);
+    if (geo.depthwise)
+      n.attrs.set("sparse.dynamic_in", int64_t(1));
+    g.attrs.set("train.velocity_layers", layer + 1);
   }
 };
 

@@ -66,7 +66,7 @@ typedef struct {
   int32_t *selected; /* count, ascending: the layer's O, shared with its kernels */
   float *signature;  /* probes * channels: this epoch */
   float *previous;   /* probes * channels: the epoch before */
-  float *phi;        /* channels */
+  float *phi;        /* channels: 1 - phi (computed without cancellation) */
   float *velocity;   /* channels */
   int32_t cursor;    /* next channel to explore */
 } odlc_velocity_layer;

@@ -38,26 +38,30 @@ void odlc_velocity_observe_f32(odlc_velocity *v, int32_t layer_index, const floa
   }
 }
 
-/* Cosine similarity of channel c's signatures this epoch and the one before (1 when both are
- * zero: nothing moved). */
-static float similarity(const odlc_velocity_layer *layer, int32_t probes, int32_t c)
+/* 1 - cosine similarity of channel c's signatures this epoch and the one before, as half the
+ * squared distance of the two normalized signatures: the same number, without the cancellation
+ * of 1 - cos when the outputs barely moved (0 when both are zero, 1 when one is). */
+static float distance(const odlc_velocity_layer *layer, int32_t probes, int32_t c)
 {
-  float dot = 0.0f, now = 0.0f, before = 0.0f;
+  float now = 0.0f, before = 0.0f, d = 0.0f;
   int32_t p;
   for (p = 0; p < probes; ++p) {
     const float a = layer->signature[(ptrdiff_t)p * layer->channels + c];
     const float b = layer->previous[(ptrdiff_t)p * layer->channels + c];
-    dot += a * b;
     now += a * a;
     before += b * b;
   }
-  if (now == 0.0f && before == 0.0f) {
-    return 1.0f;
+  if (!(now > 0.0f) || !(before > 0.0f)) { /* a zero signature: moved fully, or not at all */
+    return (now > 0.0f) == (before > 0.0f) ? 0.0f : 1.0f;
   }
-  if (now == 0.0f || before == 0.0f) {
-    return 0.0f;
+  now = 1.0f / sqrtf(now);
+  before = 1.0f / sqrtf(before);
+  for (p = 0; p < probes; ++p) {
+    const float e = layer->signature[(ptrdiff_t)p * layer->channels + c] * now -
+                    layer->previous[(ptrdiff_t)p * layer->channels + c] * before;
+    d += e * e;
   }
-  return dot / (sqrtf(now) * sqrtf(before));
+  return 0.5f * d;
 }
 
 /* Whether channel c is among selected[0..taken). */
@@ -90,7 +94,8 @@ static void select_fastest(odlc_velocity_layer *layer)
         speed = 0.0f;
       }
       /* after (bound, bound_channel) in the order: speed descending, channel ascending */
-      if ((speed < bound || (speed == bound && c > bound_channel)) && speed > best_speed) {
+      const int tied = !(speed < bound) && !(speed > bound);
+      if ((speed < bound || (tied && c > bound_channel)) && speed > best_speed) {
         best = c;
         best_speed = speed;
       }
@@ -127,12 +132,12 @@ void odlc_velocity_epoch_end(odlc_velocity *v)
     odlc_velocity_layer *layer = &v->layers[l];
     const ptrdiff_t values = (ptrdiff_t)v->active_probes * layer->channels;
     if (v->epochs >= 2) {
-      for (c = 0; c < layer->channels; ++c) {
-        const float phi = similarity(layer, v->active_probes, c);
+      for (c = 0; c < layer->channels; ++c) { /* phi holds 1 - phi: see distance() */
+        const float d = distance(layer, v->active_probes, c);
         if (v->epochs >= 3) {
-          layer->velocity[c] = (phi - layer->phi[c]) - v->mu * layer->velocity[c];
+          layer->velocity[c] = (layer->phi[c] - d) - v->mu * layer->velocity[c];
         }
-        layer->phi[c] = phi;
+        layer->phi[c] = d;
       }
     }
     if (v->epochs >= 3) {

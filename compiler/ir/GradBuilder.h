@@ -10,6 +10,15 @@
 
 namespace odlc {
 
+/// How a kept channel set is looked up: by its list, or, when a node's channels are velocity
+/// layer k's run-time set (attribute sparse.dynamic), by {-1 - k}: its contents change.
+inline std::vector<int64_t> channelSetKey(const AttrMap &attrs,
+                                          const std::vector<int64_t> &channels) {
+  if (attrs.has("sparse.dynamic"))
+    return {-1 - attrs.getInt("sparse.dynamic")};
+  return channels;
+}
+
 class GradBuilder {
 public:
   virtual ~GradBuilder() = default;
@@ -35,8 +44,9 @@ public:
   /// What a layer's weight gradient reads of its input: the channels the forward kept for a
   /// sparse update (sparse.in_channels), else input 0 itself.
   virtual TensorId keptInput(const Node &layer) const = 0;
-  /// The forward's copy of `channels` of t, kept for a sparse update, or kNoTensor.
-  virtual TensorId keptChannels(TensorId t, const std::vector<int64_t> &channels) const = 0;
+  /// The forward's copy of the channel set `key` of t (channelSetKey), kept for a sparse update,
+  /// or kNoTensor.
+  virtual TensorId keptChannels(TensorId t, const std::vector<int64_t> &key) const = 0;
   /// Momentum buffer of a trainable tensor, or kNoTensor when training without momentum.
   virtual TensorId velocity(TensorId weight) = 0;
   /// `lr` and `momentum` attributes for update nodes.

@@ -99,15 +99,24 @@ TensorId gather(GradBuilder &b, TensorId t, const std::vector<int64_t> &channels
 }
 
 /// A tensor of `shape` holding g in `channels` of axis 1 and zeros elsewhere (g itself when
-/// the channels are all of them).
+/// the channels are all of them). `dynamic` >= 0: the channels are that velocity layer's
+/// run-time set.
 TensorId scatter(GradBuilder &b, TensorId g, const std::vector<int64_t> &channels,
-                 const Shape &shape, const std::string &base) {
+                 const Shape &shape, const std::string &base, int64_t dynamic = -1) {
   if (isWhole(channels, shape[1]))
     return g;
   AttrMap attrs;
   attrs.set("channels", channels);
   attrs.set("shape", std::vector<int64_t>(shape));
+  if (dynamic >= 0)
+    attrs.set("sparse.dynamic", dynamic);
   return b.emit(OpKind::ChannelScatter, {g}, attrs, base);
+}
+
+/// The velocity layer whose run-time set a sparse layer's input channels are (depthwise: its
+/// one set), or -1.
+int64_t dynamicInputs(const Node &n) {
+  return n.attrs.has("sparse.dynamic_in") ? n.attrs.getInt("sparse.dynamic") : -1;
 }
 
 /// Sparse update (passes/SparseUpdatePass.cpp): only dy[:, O] flows back, to dx[:, I] through
@@ -130,7 +139,7 @@ void sparseConv(GradBuilder &b, const Node &n, TensorId dy) {
     TensorId dxIn = whole ? b.emit(OpKind::ConvGradInput, {dyOut, w}, attrs, nameOf(b, x))
                           : b.emitResults(OpKind::ConvGradInputBlock, {dyOut, w}, attrs,
                                           {nameOf(b, x), nameOf(b, w)})[0];
-    b.addGrad(x, scatter(b, dxIn, in, shapeOf(b, x), nameOf(b, x)));
+    b.addGrad(x, scatter(b, dxIn, in, shapeOf(b, x), nameOf(b, x), dynamicInputs(n)));
   }
   if (b.isTrainable(w))
     update(b, OpKind::ConvUpdate, n, b.keptInput(n), dyOut, w, n.input(2), compact);
@@ -225,11 +234,14 @@ void unary(GradBuilder &b, const Node &n) {
   if (saved == y && from >= 0 && b.graph().nodes[size_t(from)].op == OpKind::ChannelScatter) {
     const Node &scatterNode = b.graph().nodes[size_t(from)];
     const std::vector<int64_t> &channels = scatterNode.attrs.getInts("channels");
-    TensorId kept = b.keptChannels(y, channels);
+    TensorId kept = b.keptChannels(y, channelSetKey(scatterNode.attrs, channels));
     if (kept != kNoTensor) {
+      // Copies: emitting nodes may move scatterNode.
       TensorId compact = scatterNode.inputs[0];
+      int64_t dynamic = scatterNode.attrs.getInt("sparse.dynamic", -1);
+      std::vector<int64_t> kept_channels = channels;
       TensorId g = b.emit(OpKind::UnaryGrad, {kept, compact}, attrs, nameOf(b, x));
-      b.addGrad(x, scatter(b, g, channels, shapeOf(b, x), nameOf(b, x)));
+      b.addGrad(x, scatter(b, g, kept_channels, shapeOf(b, x), nameOf(b, x), dynamic));
       return;
     }
   }
