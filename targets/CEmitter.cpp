@@ -18,19 +18,6 @@ namespace odlc {
 
 namespace {
 
-std::string upper(std::string text) {
-  for (char &c : text)
-    c = char(std::toupper(static_cast<unsigned char>(c)));
-  return text;
-}
-
-int64_t totalElements(const Graph &g, const std::vector<TensorId> &ids) {
-  int64_t total = 0;
-  for (TensorId id : ids)
-    total += g.tensor(id).elements();
-  return total;
-}
-
 std::string describe(const Graph &g, const std::vector<TensorId> &ids) {
   std::string text;
   int64_t offset = 0;
@@ -52,18 +39,18 @@ int64_t weightBytes(const Graph &g) {
 }
 
 std::string emitHeader(const Graph &g, const EmitOptions &o) {
-  std::string N = upper(o.name), n = o.name;
+  std::string N = upperCase(o.name), n = o.name;
   const Shape &out0 = g.tensor(g.outputs[0]).shape;
   int64_t classes = out0.empty() ? 1 : out0.back();
   std::string text = banner(o);
   text += fmt::format("#ifndef {0}_H\n#define {0}_H\n\n#include <stdint.h>\n\n", N);
   text += "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
   text += fmt::format("/* Input: {} floats per sample, NCHW, the model's inputs in order:\n{} */\n",
-                      totalElements(g, g.inputs), describe(g, g.inputs));
-  text += fmt::format("#define {}_INPUT_SIZE {}\n", N, totalElements(g, g.inputs));
+                      g.totalElements(g.inputs), describe(g, g.inputs));
+  text += fmt::format("#define {}_INPUT_SIZE {}\n", N, g.totalElements(g.inputs));
   text += fmt::format("/* Output: {} floats per sample, the model's outputs in order:\n{} */\n",
-                      totalElements(g, g.outputs), describe(g, g.outputs));
-  text += fmt::format("#define {}_OUTPUT_SIZE {}\n", N, totalElements(g, g.outputs));
+                      g.totalElements(g.outputs), describe(g, g.outputs));
+  text += fmt::format("#define {}_OUTPUT_SIZE {}\n", N, g.totalElements(g.outputs));
   text += fmt::format("#define {}_NUM_CLASSES {}\n", N, classes);
   text += "/* Static memory (memory_plan.json has the full map). */\n";
   text += fmt::format("#define {}_ARENA_BYTES {}\n", N, g.attrs.getInt("arena_bytes"));
@@ -94,7 +81,7 @@ std::string floatArray(const std::vector<float> &values) {
 
 /// Every constant's compiled value, in flash (trainable ones are copied to RAM by init).
 void emitWeights(FileSet &files, const Graph &g, const Symbols &s, const EmitOptions &o) {
-  std::string guard = upper(o.name) + "_WEIGHTS_H";
+  std::string guard = upperCase(o.name) + "_WEIGHTS_H";
   std::string h = banner(o) + fmt::format("#ifndef {0}\n#define {0}\n\n", guard);
   std::string c = banner(o) + fmt::format("#include <math.h>\n\n#include \"{}_weights.h\"\n",
                                           o.name);
@@ -214,6 +201,12 @@ std::string emitModel(const Graph &g, const Symbols &s, const EmitOptions &o,
 }
 
 } // namespace
+
+std::string upperCase(std::string text) {
+  for (char &c : text)
+    c = char(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
 
 std::string cIdentifier(const std::string &name) {
   std::string id;

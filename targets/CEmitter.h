@@ -26,4 +26,7 @@ FileSet emitC(const Graph &graph, const EmitOptions &options);
 /// `conv1.weight` -> `conv1_weight`: a C identifier fragment.
 std::string cIdentifier(const std::string &name);
 
+/// `model` -> `MODEL`: the prefix of the generated macros.
+std::string upperCase(std::string text);
+
 } // namespace odlc

@@ -11,12 +11,6 @@ namespace odlc {
 
 namespace {
 
-std::string upper(std::string text) {
-  for (char &c : text)
-    c = char(std::toupper(static_cast<unsigned char>(c)));
-  return text;
-}
-
 bool trains(const Graph &g) { return g.findFunction("train") > 0; }
 
 struct TrainFacts {
@@ -77,7 +71,7 @@ std::string replayStorage(const TrainFacts &f, const std::string &n, int64_t val
   const char *type = f.bits == 8 ? "uint8_t" : "float";
   if (!f.replayInFlash)
     return fmt::format("static {} {}_replay_data[{}];\n", type, n, values);
-  std::string N = upper(n);
+  std::string N = upperCase(n);
   std::string text = fmt::format(
       "/* In flash: the last bytes of the flash region, reserved by odlc_memory.ld (link it). */\n"
       "extern {0} {1}_replay_flash[];\n"
@@ -112,7 +106,7 @@ std::string replayState(const TrainFacts &f, const std::string &n) {
       n, f.capacity, f.latentSize, f.classes, f.bits == 8 ? "NULL" : data,
       f.bits == 8 ? data : "NULL", f.bits == 8 ? n + "_replay_scale" : "NULL",
       f.bits == 8 ? n + "_replay_offset" : "NULL",
-      f.replayInFlash ? upper(n) + "_FLASH_WRITE" : "NULL",
+      f.replayInFlash ? upperCase(n) + "_FLASH_WRITE" : "NULL",
       f.replayInFlash && f.bits == 8 ? n + "_replay_stage" : "NULL");
   text += fmt::format("/* The batch model_learn and model_train_step build. */\n"
                       "static int32_t {0}_batch_labels[{1}];\nstatic float {0}_class_weight[{2}];\n"
@@ -259,7 +253,7 @@ std::string trainHeader(const Graph &g, const EmitOptions &o) {
   if (!trains(g))
     return "";
   TrainFacts f = factsOf(g);
-  std::string N = upper(o.name), n = o.name;
+  std::string N = upperCase(o.name), n = o.name;
   std::string text = fmt::format(
       "/* On-device learning (latent replay from \"{1}\").\n"
       " * Return codes: 0, or -1 NULL pointer, -2 n (or epochs) out of range, -3 label out\n"

@@ -153,14 +153,6 @@ std::vector<size_t> firstOfClasses(const Idx &idx, int first, int last, int64_t 
   return picked;
 }
 
-/// Sum of the elements of `ids` (the emitter's MODEL_INPUT_SIZE / MODEL_OUTPUT_SIZE).
-int64_t totalElements(const Graph &g, const std::vector<TensorId> &ids) {
-  int64_t total = 0;
-  for (TensorId id : ids)
-    total += g.tensor(id).elements();
-  return total;
-}
-
 /// A fresh directory under the system temp dir, removed with everything in it.
 class TempDir {
 public:
@@ -310,8 +302,8 @@ AccuracyBench::AccuracyBench(const Graph &pristine, const ExploreOptions &o)
     : state_(std::make_unique<State>()) {
   const DataOptions &d = o.data;
   checkDataOptions(d);
-  int64_t in = totalElements(pristine, pristine.inputs);
-  int64_t out = totalElements(pristine, pristine.outputs);
+  int64_t in = pristine.totalElements(pristine.inputs);
+  int64_t out = pristine.totalElements(pristine.outputs);
   if (in != kPixels || out != kClasses)
     fail("--data fashion-mnist needs a model with 784 input elements (1 x 28 x 28) and 10 "
          "outputs; '{}' has {} and {}",

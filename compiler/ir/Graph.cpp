@@ -197,4 +197,11 @@ void Graph::compact() {
   }
 }
 
+int64_t Graph::totalElements(const std::vector<TensorId> &ids) const {
+  int64_t total = 0;
+  for (TensorId id : ids)
+    total += tensor(id).elements();
+  return total;
+}
+
 } // namespace odlc

@@ -109,6 +109,8 @@ public:
   void replaceAllUses(TensorId from, TensorId to);
   /// Drops dead nodes and tensors nothing refers to; tensor and node ids change.
   void compact();
+  /// Elements of the tensors `ids` together (e.g. the inputs: MODEL_INPUT_SIZE).
+  int64_t totalElements(const std::vector<TensorId> &ids) const;
 };
 
 } // namespace odlc
