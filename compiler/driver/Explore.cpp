@@ -76,6 +76,8 @@ ExplorePoint measure(const Graph &pristine, const ExploreOptions &o, const CutIn
   CompileOptions c = o.base;
   c.train.trainFrom = cut.name;
   c.train.sparse = p == 1.0 ? "none" : fmt::format("{:g}", p);
+  if (p == 1.0) // dense: every channel trains, no policy chooses
+    c.train.channelPolicy = "first";
   c.ramBudget = 0; // measure what it needs; the user's budget decides `fits`
   c.flashBudget = 0;
   c.name = "model"; // the harness calls model_*
@@ -158,8 +160,14 @@ std::vector<bool> chosenCuts(const std::vector<CutInfo> &cuts,
 
 } // namespace
 
+void validateExploreOptions(const ExploreOptions &o) {
+  CompileOptions checked = o.base;
+  checked.train.sparse = "0.5"; // each point's --sparse comes from --p
+  validateOptions(checked);
+}
+
 std::vector<ExplorePoint> explore(const Graph &pristine, const ExploreOptions &o) {
-  validateOptions(o.base);
+  validateExploreOptions(o);
   std::vector<CutInfo> cuts = listCuts(pristine, o.base.train.batch);
   if (cuts.empty())
     fail("the model has no latent-replay cut with a layer to train after it; nothing to explore");

@@ -58,6 +58,8 @@ struct ExploreOptions {
 /// Checks the --data flags (dataset name, counts) before any work: a diagnostic otherwise.
 void checkDataOptions(const DataOptions &data);
 
+/// compile's option checks, for the options every point shares (--p sets each one's --sparse).
+void validateExploreOptions(const ExploreOptions &options);
 /// Every cut x density, in cuts order then density order.
 std::vector<ExplorePoint> explore(const Graph &pristine, const ExploreOptions &options);
 /// explore.json and explore.svg.

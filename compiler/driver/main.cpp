@@ -159,7 +159,7 @@ int runExplore(ExploreOptions &options, const std::vector<std::string> &inputSha
   CompileOptions &base = options.base;
   applyShapesAndBudgets(base, inputShapes, ram, flash);
   options.densities = parseDensities(densities);
-  validateOptions(base);
+  validateExploreOptions(options);
   bool data = !options.data.name.empty();
   if (data)
     checkDataOptions(options.data);
