@@ -35,7 +35,7 @@ constexpr int64_t kCapacity = 1048576;
 struct Row {
   std::string name;
   size_t buffers = 0;
-  int64_t bound = 0, arena = 0, greedyArena = 0;
+  int64_t bound = 0, arena = 0, greedyArena = 0, nodes = 0;
   double seconds = 0, greedySeconds = 0;
   bool proved = false, valid = false;
 };
@@ -92,6 +92,7 @@ Row runInstance(const std::string& dir, const std::string& name) {
   row.bound = result.lowerBound;
   row.arena = result.arenaBytes;
   row.proved = result.provedOptimal;
+  row.nodes = result.searchNodes;
   row.valid = result.ok && odlc::verifyPlan(buffers, kCapacity).empty();
   return row;
 }
@@ -104,7 +105,7 @@ void writeJson(const std::string& path, const std::vector<Row>& rows) {
     out << "    {\"name\": \"" << r.name << "\", \"buffers\": " << r.buffers
         << ", \"lower_bound\": " << r.bound << ", \"arena\": " << r.arena
         << ", \"arena_over_bound\": " << double(r.arena) / double(r.bound)
-        << ", \"seconds\": " << r.seconds << ", \"proved_optimal\": " << (r.proved ? "true" : "false")
+        << ", \"seconds\": " << r.seconds << ", \"search_nodes\": " << r.nodes << ", \"proved_optimal\": " << (r.proved ? "true" : "false")
         << ", \"valid\": " << (r.valid ? "true" : "false")
         << ", \"greedy_by_size_arena\": " << r.greedyArena
         << ", \"greedy_by_size_over_bound\": " << double(r.greedyArena) / double(r.bound)
@@ -122,17 +123,18 @@ int main(int argc, char** argv) {
   std::string jsonPath = argc > 1 ? argv[1] : "plan_buffers.json";
   std::string dir = argc > 2 ? argv[2] : ODLC_MINIMALLOC_DIR;
   std::vector<Row> rows;
-  std::printf("%-4s %7s %9s %9s %11s %8s %7s %13s %13s %12s %6s\n", "inst", "buffers", "bound",
-              "arena", "arena/bound", "seconds", "proved", "greedy/bound", "arena/greedy",
-              "time/greedy", "valid");
+  std::printf("%-4s %7s %9s %9s %11s %8s %9s %7s %13s %13s %12s %6s\n", "inst", "buffers",
+              "bound", "arena", "arena/bound", "seconds", "nodes", "proved", "greedy/bound",
+              "arena/greedy", "time/greedy", "valid");
   int atBound = 0, withinCapacity = 0;
   double total = 0;
   try {
     for (const char* name : {"A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K"}) {
       Row r = runInstance(dir, name);
-      std::printf("%-4s %7zu %9lld %9lld %11.4f %8.3f %7s %13.4f %13.4f %12.0f %6s\n",
+      std::printf("%-4s %7zu %9lld %9lld %11.4f %8.3f %9lld %7s %13.4f %13.4f %12.0f %6s\n",
                   r.name.c_str(), r.buffers, (long long)r.bound, (long long)r.arena,
-                  double(r.arena) / double(r.bound), r.seconds, r.proved ? "yes" : "no",
+                  double(r.arena) / double(r.bound), r.seconds, (long long)r.nodes,
+                  r.proved ? "yes" : "no",
                   double(r.greedyArena) / double(r.bound), double(r.arena) / double(r.greedyArena),
                   r.seconds / std::max(r.greedySeconds, 1e-9), r.valid ? "yes" : "NO");
       std::fflush(stdout);
