@@ -6,22 +6,19 @@ rv32imafc (--train-from CUT --batch 4 --sparse none|p --channel-policy first, no
 cached), builds bench/cost_model/sparse_step.c with it and measures the exact retired
 instructions of one SGD step of the tail (the "train" function; minstret under QEMU -icount
 shift=0). The cost model's prediction of the same step is the sum of instructionsOf() over the
-"train" function's nodes, which `odlc explore` reports per (cut, p): its instructions per sample
-are prefix + epochs * step / batch, so the runs with --epochs 1 and 2 differ by step / batch.
+"train" function's nodes, which `odlc explore` reports per (cut, p) as step_instructions in
+explore.json.
 
 Checks, per case: the predicted step within 15 % of the measured one at every p, and the
 predicted saving 1 - I(p)/I(1) within 15 % (relative) of the measured saving. Reports the RAM
 (memory_plan.json: ram.total_bytes, and the arena alone: ram.arena_bytes) and their savings too.
 Prints a table, writes JSON.
 
-    sparse_instructions.py --odlc ODLC --work DIR [--json FILE] [--models-dir DIR]
+    sparse_instructions.py --odlc ODLC --work DIR --models-dir DIR [--json FILE]
 
-The mobilenetv2 case needs the exported e2e model (tests/e2e: e2e.sh export); the models
-directory is --models-dir, else $ODLC_E2E_MODELS_DIR, else the first build*/tests/e2e/models of
-the source tree that has it. Exit 77 (ctest: skipped) when it is nowhere.
+The mobilenetv2 case reads the exported e2e model from --models-dir (tests/e2e: e2e.sh export).
 """
 import argparse
-import glob
 import json
 import os
 import re
@@ -56,42 +53,17 @@ def run(cmd, check=True):
     return r
 
 
-def models_dir(arg):
-    candidates = [arg, os.environ.get("ODLC_E2E_MODELS_DIR")]
-    candidates += sorted(glob.glob(os.path.join(ROOT, "build*", "tests", "e2e", "models")))
-    for c in candidates:
-        if c and os.path.isfile(os.path.join(c, "mobilenetv2", "model.onnx")):
-            return c
-    return None
-
-
-def cut_index(odlc, model, cut):
-    cuts = json.loads(run([odlc, "cuts", model, "--json"]).stdout)
-    for i, c in enumerate(cuts):
-        if c["name"] == cut:
-            return i
-    raise SystemExit(f"{cut} is not a cut of {model}")
-
-
-def predicted_steps(odlc, model, index, work):
-    """Predicted instructions of one step per p, from two explore runs (epochs 1 and 2)."""
-    per_sample = {}
-    for epochs in (1, 2):
-        out = os.path.join(work, f"explore{epochs}")
-        # explore prints its table before writing explore.json; accept its exit status as long
-        # as the table is there.
-        text = run([odlc, "explore", model, "--target", TARGET, "--p",
-                    ",".join(f"{p:g}" for p in DENSITIES), "--epochs", str(epochs), "-o", out]
-                   + COMMON, check=False).stdout
-        for line in text.splitlines():
-            f = line.split()
-            if len(f) >= 7 and f[0] == str(index):
-                per_sample[(epochs, float(f[2]))] = float(f[6])
-    steps = {}
-    for p in DENSITIES:
-        if (1, p) not in per_sample or (2, p) not in per_sample:
-            raise SystemExit(f"odlc explore printed no row for cut {index}, p {p:g}")
-        steps[p] = (per_sample[(2, p)] - per_sample[(1, p)]) * BATCH
+def predicted_steps(odlc, model, cut, work):
+    """The cost model's instructions of one step at each p (explore.json step_instructions)."""
+    out = os.path.join(work, "explore")
+    run([odlc, "explore", model, "--target", TARGET, "--cuts", cut, "--p",
+         ",".join(f"{p:g}" for p in DENSITIES), "-o", out] + COMMON)
+    with open(os.path.join(out, "explore.json")) as f:
+        points = json.load(f)["points"]
+    steps = {pt["p"]: pt["step_instructions"] for pt in points if pt["cut"] == cut}
+    missing = [p for p in DENSITIES if p not in steps]
+    if missing:
+        raise SystemExit(f"odlc explore gave no point for {cut} at p {missing}")
     return steps
 
 
@@ -117,19 +89,15 @@ def main():
     ap.add_argument("--odlc", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--json", help="write the results here (default WORK/sparse_instructions.json)")
-    ap.add_argument("--models-dir")
+    ap.add_argument("--models-dir", required=True)
     a = ap.parse_args()
     odlc = os.path.abspath(a.odlc)
-    mdir = models_dir(a.models_dir)
-    if mdir is None:
-        print("SKIP: mobilenetv2 not exported (tests/e2e: e2e.sh export)")
-        return 77
     rows, failures = [], []
     for label, model, cut in CASES:
-        model = model if os.path.isabs(model) else os.path.join(mdir, model)
+        model = model if os.path.isabs(model) else os.path.join(a.models_dir, model)
         work = os.path.join(a.work, label)
         os.makedirs(work, exist_ok=True)
-        predicted = predicted_steps(odlc, model, cut_index(odlc, model, cut), work)
+        predicted = predicted_steps(odlc, model, cut, work)
         measured = {p: measure(odlc, model, cut, p, work) for p in DENSITIES}
         base_i, base_ram, base_arena = measured[1.0]
         for p in DENSITIES:
