@@ -21,7 +21,6 @@
 #include <array>
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -47,40 +46,82 @@ struct Idx {
   std::vector<uint8_t> images; ///< labels.size() x kPixels
 };
 
-std::string shellQuote(const std::string &text) {
-  std::string out = "'";
-  for (char c : text)
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
+struct RunResult {
+  int status = 0; ///< exit code, or 128 + signal
+  std::string out, err;
+};
+
+std::string readText(const fs::path &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
-/// The bytes of `path`, or of `path` without ".gz" when that exists uncompressed.
-std::vector<uint8_t> readMaybeGzip(const fs::path &gz) {
+/// Runs argv[0] (searched on PATH) with stdout and stderr captured through files in `dir`.
+/// A program that cannot be started is a diagnostic naming `what`.
+RunResult run(const std::vector<std::string> &argv, const fs::path &dir, const std::string &what) {
+  std::vector<char *> args;
+  for (const std::string &a : argv)
+    args.push_back(const_cast<char *>(a.c_str()));
+  args.push_back(nullptr);
+  fs::path outPath = dir / "stdout.txt", errPath = dir / "stderr.txt";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 2, errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  pid_t pid;
+  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0)
+    fail("--data: cannot run {} '{}': {}", what, argv[0], std::strerror(rc));
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  RunResult result;
+  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = readText(outPath);
+  result.err = readText(errPath);
+  return result;
+}
+
+/// The first line of `text` that mentions an error, else its first non-empty line (what a
+/// one-line diagnostic can quote).
+std::string firstLine(const std::string &text) {
+  std::istringstream in(text);
+  std::string line, first;
+  while (std::getline(in, line)) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos)
+      continue;
+    if (line.find("error") != std::string::npos)
+      return line;
+    if (first.empty())
+      first = line;
+  }
+  return first.empty() ? "(no output)" : first;
+}
+
+/// The bytes of `gz`, or of `gz` without ".gz" when that exists uncompressed (`gzip -dc`
+/// writes its output through a file in `scratch`).
+std::vector<uint8_t> readMaybeGzip(const fs::path &gz, const fs::path &scratch) {
   std::error_code ec;
   fs::path plain = gz;
   plain.replace_extension();
   if (fs::is_regular_file(plain, ec)) {
-    std::ifstream in(plain, std::ios::binary);
-    return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+    std::string bytes = readText(plain);
+    return std::vector<uint8_t>(bytes.begin(), bytes.end());
   }
   if (!fs::is_regular_file(gz, ec))
     fail("--data fashion-mnist: '{}' not found; pass --data-dir with the directory holding "
          "{{train,t10k}}-{{images-idx3,labels-idx1}}-ubyte.gz (Debian: dataset-fashion-mnist)",
          gz.string());
-  std::string command = "gzip -dc -- " + shellQuote(gz.string()) + " 2>/dev/null";
-  FILE *pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr)
-    fail("--data: cannot run gzip to read '{}': {}", gz.string(), std::strerror(errno));
-  std::vector<uint8_t> bytes;
-  std::array<uint8_t, 1 << 16> chunk;
-  size_t got;
-  while ((got = std::fread(chunk.data(), 1, chunk.size(), pipe)) > 0)
-    bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + got);
-  int status = pclose(pipe);
-  if (status != 0)
-    fail("--data: `gzip -dc` failed on '{}' (is it a gzip file, and is gzip installed?)",
-         gz.string());
-  return bytes;
+  RunResult unzipped = run({"gzip", "-dc", "--", gz.string()}, scratch, "gzip");
+  if (unzipped.status != 0)
+    fail("--data: `gzip -dc` failed on '{}' (is it a gzip file?): {}", gz.string(),
+         firstLine(unzipped.err));
+  return std::vector<uint8_t>(unzipped.out.begin(), unzipped.out.end());
 }
 
 uint32_t bigEndian(const std::vector<uint8_t> &b, size_t at) {
@@ -89,11 +130,11 @@ uint32_t bigEndian(const std::vector<uint8_t> &b, size_t at) {
 }
 
 /// One split of the idx files ("train" or "t10k"), checked.
-Idx readIdx(const fs::path &dir, const std::string &split) {
+Idx readIdx(const fs::path &dir, const std::string &split, const fs::path &scratch) {
   fs::path imagesPath = dir / (split + "-images-idx3-ubyte.gz");
   fs::path labelsPath = dir / (split + "-labels-idx1-ubyte.gz");
-  std::vector<uint8_t> images = readMaybeGzip(imagesPath);
-  std::vector<uint8_t> labels = readMaybeGzip(labelsPath);
+  std::vector<uint8_t> images = readMaybeGzip(imagesPath, scratch);
+  std::vector<uint8_t> labels = readMaybeGzip(labelsPath, scratch);
   if (images.size() < 16 || bigEndian(images, 0) != 0x803 || bigEndian(images, 8) != kSide ||
       bigEndian(images, 12) != kSide)
     fail("--data fashion-mnist: '{}' is not an idx3 file of 28 x 28 images", imagesPath.string());
@@ -179,63 +220,6 @@ private:
   fs::path path_;
 };
 
-struct RunResult {
-  int status = 0; ///< exit code, or 128 + signal
-  std::string out, err;
-};
-
-std::string readText(const fs::path &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-/// Runs argv[0] (searched on PATH) with stdout and stderr captured through files in `dir`.
-/// A program that cannot be started is a diagnostic naming `what`.
-RunResult run(const std::vector<std::string> &argv, const fs::path &dir, const std::string &what) {
-  std::vector<char *> args;
-  for (const std::string &a : argv)
-    args.push_back(const_cast<char *>(a.c_str()));
-  args.push_back(nullptr);
-  fs::path outPath = dir / "stdout.txt", errPath = dir / "stderr.txt";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 2, errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  pid_t pid;
-  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0)
-    fail("--data: cannot run {} '{}': {}", what, argv[0], std::strerror(rc));
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  RunResult result;
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = readText(outPath);
-  result.err = readText(errPath);
-  return result;
-}
-
-/// The first line of `text` that mentions an error, else its first non-empty line (what a
-/// one-line diagnostic can quote).
-std::string firstLine(const std::string &text) {
-  std::istringstream in(text);
-  std::string line, first;
-  while (std::getline(in, line)) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos)
-      continue;
-    if (line.find("error") != std::string::npos)
-      return line;
-    if (first.empty())
-      first = line;
-  }
-  return first.empty() ? "(no output)" : first;
-}
-
 void makeDirectory(const fs::path &path) {
   std::error_code ec;
   fs::create_directories(path, ec);
@@ -312,8 +296,8 @@ AccuracyBench::AccuracyBench(const Graph &pristine, const ExploreOptions &o)
   state_->data = state_->temp.path() / "data";
   makeDirectory(state_->data);
   fs::path dir = d.dir;
-  Idx train = readIdx(dir, "train");
-  Idx test = readIdx(dir, "t10k");
+  Idx train = readIdx(dir, "train", state_->temp.path());
+  Idx test = readIdx(dir, "t10k", state_->temp.path());
   if (int64_t(test.labels.size()) < d.testImages)
     fail("--test-images {} is more than the {} test images", d.testImages, test.labels.size());
   std::vector<size_t> seed;
