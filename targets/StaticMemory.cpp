@@ -1,5 +1,7 @@
 #include "targets/StaticMemory.h"
 
+#include "Diagnostics.h"
+
 namespace odlc {
 
 int64_t replaySlotBytes(int64_t elements, int64_t bits) {
@@ -12,23 +14,30 @@ namespace {
 /// (and its initial copy), two signatures of probes x channels, phi and velocity per channel;
 /// the probe index of each batch row.
 void velocityBuffers(const Graph &g, int64_t batch, std::vector<StaticBuffer> &buffers) {
-  int64_t layers = g.attrs.getInt("train.velocity_layers", 0);
-  if (layers == 0)
+  if (!g.attrs.has("train.velocity_layers"))
     return;
   int64_t probes = g.attrs.getInt("train.velocity_probes"), bytes = 4 * batch;
-  int train = g.findFunction("train");
-  for (const Node &n : g.nodes) {
-    if (n.dead || n.fn != train || !n.attrs.has("sparse.dynamic") ||
-        (n.op != OpKind::Conv && n.op != OpKind::Gemm))
-      continue;
-    int64_t channels = g.tensor(n.outputs[0]).shape[1];
-    int64_t selected = int64_t(n.attrs.getInts("sparse.out_channels").size());
+  for (const Node *n : velocityLayers(g)) {
+    int64_t channels = g.tensor(n->outputs[0]).shape[1];
+    int64_t selected = int64_t(n->attrs.getInts("sparse.out_channels").size());
     bytes += 4 * (2 * selected + 2 * probes * channels + 2 * channels);
   }
   buffers.push_back({"velocity.state", "scratch", "ram", bytes});
 }
 
 } // namespace
+
+std::vector<const Node *> velocityLayers(const Graph &g) {
+  std::vector<const Node *> layers(size_t(g.attrs.getInt("train.velocity_layers", 0)), nullptr);
+  int train = g.findFunction("train");
+  for (const Node &n : g.nodes)
+    if (!n.dead && n.fn == train && (n.op == OpKind::Conv || n.op == OpKind::Gemm) &&
+        n.attrs.has("sparse.dynamic"))
+      layers[size_t(n.attrs.getInt("sparse.dynamic"))] = &n;
+  for (const Node *n : layers)
+    ODLC_ASSERT(n != nullptr, "a velocity layer has no forward node in the train function");
+  return layers;
+}
 
 std::vector<StaticBuffer> staticBuffers(const Graph &g) {
   std::vector<StaticBuffer> buffers;

@@ -21,6 +21,10 @@ struct StaticBuffer {
 /// with --replay-in flash.
 std::vector<StaticBuffer> staticBuffers(const Graph &graph);
 
+/// The forward layers of the train function whose output channels the velocity policy
+/// re-selects, indexed by their attribute sparse.dynamic (empty without that policy).
+std::vector<const Node *> velocityLayers(const Graph &graph);
+
 /// Bytes of one stored latent of `elements` floats at `bits` (32: float; 8: uint8 plus a
 /// float scale and offset).
 int64_t replaySlotBytes(int64_t elements, int64_t bits);

@@ -2,6 +2,7 @@
 
 #include "Diagnostics.h"
 #include "targets/RuntimeSources.h"
+#include "targets/StaticMemory.h"
 
 #include <fmt/format.h>
 
@@ -118,18 +119,6 @@ std::string replayState(const TrainFacts &f, const std::string &n) {
   return text;
 }
 
-/// The forward layers of the train function whose output channels the velocity policy
-/// re-selects, in velocity-layer order (attribute sparse.dynamic).
-std::vector<const Node *> velocityLayers(const Graph &g) {
-  std::vector<const Node *> layers(size_t(g.attrs.getInt("train.velocity_layers", 0)), nullptr);
-  int train = g.findFunction("train");
-  for (const Node &n : g.nodes)
-    if (!n.dead && n.fn == train && (n.op == OpKind::Conv || n.op == OpKind::Gemm) &&
-        n.attrs.has("sparse.dynamic"))
-      layers[size_t(n.attrs.getInt("sparse.dynamic"))] = &n;
-  return layers;
-}
-
 /// --channel-policy velocity: each layer's selection (starting from the compile-time choice,
 /// restored by init) and signature state, and the odlc_velocity the learner drives.
 std::string velocityState(const Graph &g, const TrainFacts &f) {
@@ -142,7 +131,6 @@ std::string velocityState(const Graph &g, const TrainFacts &f) {
       " * every epoch of model_learn from {} probe samples. */\n", probes);
   std::string table;
   for (size_t k = 0; k < layers.size(); ++k) {
-    ODLC_ASSERT(layers[k] != nullptr, "velocity layer {} has no forward node", k);
     const Node &n = *layers[k];
     const std::vector<int64_t> &out = n.attrs.getInts("sparse.out_channels");
     const Shape &y = g.tensor(n.outputs[0]).shape;
