@@ -90,6 +90,8 @@ int runPlanBuffers(const std::string &in, const std::string &out) {
     fail("'{}': {}", in, e.what());
   }
   PlanResult result = planBuffers(buffers);
+  if (!result.ok)  // with no capacity given, only an arena beyond int64 fails
+    fail("'{}': more bytes are live at one time than a 64-bit offset can address", in);
   if (std::string problem = verifyPlan(buffers); !problem.empty())
     internalError("plan-buffers produced an invalid plan: " + problem, __FILE__, __LINE__);
   if (!out.empty()) {

@@ -65,7 +65,8 @@ std::string verifyPlan(const std::vector<PlanBuffer>& buffers, int64_t capacity 
 
 /// Reads the MiniMalloc CSV format: header `id,lower,upper,size` (an `offset`
 /// and an `alignment` column are read if present; columns may be in any order).
-/// Errors throw std::runtime_error with a one-line message naming the line.
+/// Errors throw std::runtime_error with a one-line message naming the line: a field
+/// that is not an integer, upper < lower, a negative size or alignment < 1, a repeated id.
 std::vector<PlanBuffer> readPlanCsv(std::istream& in);
 
 /// Writes `id,lower,upper,size,offset` (plus `alignment` when any buffer has one > 1).

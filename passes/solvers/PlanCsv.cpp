@@ -42,6 +42,17 @@ int64_t parseInt(const std::string& text, size_t lineNo, const std::string& colu
   return value;
 }
 
+/// The values planBuffers() rejects, named with their line.
+void checkBuffer(const PlanBuffer& b, size_t lineNo) {
+  if (b.upper < b.lower)
+    fail(lineNo, "upper (" + std::to_string(b.upper) + ") is before lower (" +
+                     std::to_string(b.lower) + ")");
+  if (b.size < 0)
+    fail(lineNo, "negative size " + std::to_string(b.size));
+  if (b.alignment < 1)
+    fail(lineNo, "alignment " + std::to_string(b.alignment) + " is not positive");
+}
+
 /// Column name -> field index, from the header line.
 std::map<std::string, size_t> readHeader(const std::string& line) {
   std::map<std::string, size_t> columns;
@@ -67,6 +78,7 @@ std::vector<PlanBuffer> readPlanCsv(std::istream& in) {
     return parseInt(fields[columns.at(column)], lineNo, column);
   };
   std::vector<PlanBuffer> buffers;
+  std::map<int64_t, size_t> firstLine;  ///< id -> line it appears on
   for (size_t lineNo = 2; std::getline(in, line); ++lineNo) {
     if (trim(line).empty())
       continue;
@@ -83,6 +95,10 @@ std::vector<PlanBuffer> readPlanCsv(std::istream& in) {
       b.alignment = field(fields, "alignment", lineNo);
     if (columns.count("offset"))
       b.offset = field(fields, "offset", lineNo);
+    checkBuffer(b, lineNo);
+    if (auto [it, fresh] = firstLine.emplace(b.id, lineNo); !fresh)
+      fail(lineNo, "duplicate id " + std::to_string(b.id) + " (first on line " +
+                       std::to_string(it->second) + ")");
     buffers.push_back(b);
   }
   return buffers;

@@ -16,5 +16,7 @@ config.substitutions.append(("%expect-error",
                              os.path.join(config.test_source_root, "Inputs", "expect-error.sh")))
 config.substitutions.append(("%check-plan", "/usr/bin/python3 " +
                              os.path.join(config.test_source_root, "Inputs", "check_plan.py")))
+config.substitutions.append(("%check-certificate", "/usr/bin/python3 " + os.path.join(
+    config.test_source_root, "..", "..", "bench", "plan_buffers", "check_certificate.py")))
 config.substitutions.append(("FileCheck", config.filecheck))
 config.environment["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "")

@@ -314,6 +314,15 @@ TEST(PlanCsv, ErrorsNameTheLine) {
   EXPECT_NE(message("id,lower,upper,size\n1,0,2\n").find("line 2"), std::string::npos);
   EXPECT_NE(message("id,lower,upper,size\n1,0,2,99999999999999999999\n").find("line 2"),
             std::string::npos);
+  // What planBuffers() would reject is named with its line too.
+  EXPECT_NE(message("id,lower,upper,size\n1,0,2,4\n2,3,1,4\n").find("line 3: upper"),
+            std::string::npos);
+  EXPECT_NE(message("id,lower,upper,size\n1,0,2,-4\n").find("line 2: negative size"),
+            std::string::npos);
+  EXPECT_NE(message("id,lower,upper,size,alignment\n1,0,2,4,0\n").find("line 2: alignment"),
+            std::string::npos);
+  EXPECT_NE(message("id,lower,upper,size\n5,0,2,4\n5,1,2,4\n").find("line 3: duplicate id 5"),
+            std::string::npos);
 }
 
 TEST(VerifyPlan, AcceptsValidAndCatchesViolations) {
