@@ -6,6 +6,7 @@
 #include "targets/KernelCalls.h"
 #include "targets/RuntimeSources.h"
 #include "targets/TargetInfo.h"
+#include "targets/TextEscape.h"
 #include "targets/TrainEmitter.h"
 
 #include <fmt/format.h>
@@ -23,7 +24,8 @@ std::string describe(const Graph &g, const std::vector<TensorId> &ids) {
   int64_t offset = 0;
   for (TensorId id : ids) {
     const Tensor &t = g.tensor(id);
-    text += fmt::format(" *   [{}, {})  \"{}\" {}\n", offset, offset + t.elements(), t.name,
+    text += fmt::format(" *   [{}, {})  \"{}\" {}\n", offset, offset + t.elements(),
+                        cCommentText(t.name),
                         formatShape(t.shape));
     offset += t.elements();
   }
@@ -87,9 +89,10 @@ void emitWeights(FileSet &files, const Graph &g, const Symbols &s, const EmitOpt
                                           o.name);
   for (const auto &[id, symbol] : s.weights()) {
     const Tensor &t = g.tensor(id);
-    h += fmt::format("/* \"{}\" {} */\nextern const float {}[{}];\n", t.name, formatShape(t.shape),
+    h += fmt::format("/* \"{}\" {} */\nextern const float {}[{}];\n", cCommentText(t.name),
+                     formatShape(t.shape),
                      symbol, std::max<int64_t>(1, t.elements()));
-    c += fmt::format("\n/* \"{}\" {} */\nconst float {}[{}] = {{{}}};\n", t.name,
+    c += fmt::format("\n/* \"{}\" {} */\nconst float {}[{}] = {{{}}};\n", cCommentText(t.name),
                      formatShape(t.shape), symbol, std::max<int64_t>(1, t.elements()),
                      floatArray(t.floats));
   }
@@ -100,9 +103,10 @@ void emitWeights(FileSet &files, const Graph &g, const Symbols &s, const EmitOpt
 
 std::string nodeComment(const Graph &g, const Node &n) {
   if (n.outputs.empty())
-    return fmt::format("  /* {} ({}) */\n", n.name, opName(n.op));
+    return fmt::format("  /* {} ({}) */\n", cCommentText(n.name), opName(n.op));
   const Tensor &out = g.tensor(n.outputs[0]);
-  return fmt::format("  /* {} ({}) -> \"{}\" {} */\n", n.name, opName(n.op), out.name,
+  return fmt::format("  /* {} ({}) -> \"{}\" {} */\n", cCommentText(n.name), opName(n.op),
+                     cCommentText(out.name),
                      formatShape(out.shape));
 }
 
@@ -116,7 +120,7 @@ std::string outputCopies(const Graph &g, const Symbols &s, int fn) {
     if (!s.computedInOutput(outs[k], fn, int(k)))
       text += fmt::format("  memcpy({}, {}, {}u); /* output \"{}\" */\n",
                           offset ? fmt::format("output + {}", offset) : std::string("output"),
-                          s.ref(outs[k]), t.bytes(), t.name);
+                          s.ref(outs[k]), t.bytes(), cCommentText(t.name));
     offset += t.elements();
   }
   return text;

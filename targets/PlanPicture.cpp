@@ -3,6 +3,7 @@
 // RAM over the schedule: one rectangle per buffer, colored by kind, with the lower bound and
 // the budget drawn as lines).
 #include "targets/PlanReport.h"
+#include "targets/TextEscape.h"
 
 #include <fmt/format.h>
 
@@ -55,7 +56,7 @@ std::string budgetTable(const PlanSummary &p) {
                       "buffers with the most accesses per byte.",
                       p.fastArenaBytes, p.fastLowerBoundBytes, p.fastLevel, p.fastCapacity);
   if (!p.cut.empty())
-    md += fmt::format(" Training from `{}` with batches of {}.", p.cut, p.batch);
+    md += fmt::format(" Training from `{}` with batches of {}.", markdownCell(p.cut), p.batch);
   md += "\n\n";
   if (!p.cutReason.empty())
     md += fmt::format("- Why this cut: {}\n", p.cutReason);
@@ -106,7 +107,7 @@ std::string layerTable(const PlanSummary &p) {
                    "activations kept for backward |\n|---|---|---|---:|---:|---:|\n";
   int64_t params = 0, kept = 0;
   for (const LayerRow &row : p.layers) {
-    md += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", row.name, row.op,
+    md += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", markdownCell(row.name), row.op,
                       row.trainable ? "yes" : "", row.paramBytes,
                       row.trainable ? "0 (fused update)" : "", row.trainable ? row.keptBytes : 0);
     params += row.paramBytes;
@@ -125,8 +126,9 @@ std::string largestBuffers(const PlanSummary &p) {
   std::string md = "## Largest buffers\n\n| buffer | kind | level | bytes | offset | live steps "
                    "|\n|---|---|---|---:|---:|---|\n";
   for (size_t i = 0; i < top.size() && i < 12; ++i)
-    md += fmt::format("| `{}` | {} | {} | {} | {} | {}..{} |\n", top[i].name, top[i].kind,
-                      top[i].level, top[i].size, top[i].offset, top[i].first, top[i].last);
+    md += fmt::format("| `{}` | {} | {} | {} | {} | {}..{} |\n", markdownCell(top[i].name),
+                      top[i].kind, top[i].level, top[i].size, top[i].offset, top[i].first,
+                      top[i].last);
   return md;
 }
 
@@ -212,7 +214,7 @@ std::string planSvg(const PlanSummary &p) {
                      "fill=\"{}\" fill-opacity=\"0.75\" stroke=\"white\" stroke-width=\"0.5\">"
                      "<title>{}: {} {} B at {}, steps {}..{}</title></rect>\n",
                      x0, y0, std::max(0.5, x1 - x0), std::max(0.5, y1 - y0), colorOf(b.kind),
-                     b.name, b.kind, b.size, b.offset, b.first, b.last);
+                     xmlText(b.name), b.kind, b.size, b.offset, b.first, b.last);
   }
   s += horizontalLine(f, p.lowerBoundBytes, "#e15759", "arena lower bound");
   if (!p.fastLevel.empty())

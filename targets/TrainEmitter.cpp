@@ -3,6 +3,7 @@
 #include "Diagnostics.h"
 #include "targets/RuntimeSources.h"
 #include "targets/StaticMemory.h"
+#include "targets/TextEscape.h"
 
 #include <fmt/format.h>
 
@@ -48,7 +49,7 @@ std::string ramArrays(const Graph &g, const Symbols &s) {
   std::string text = "/* Trainable weights (copied from flash by init) and optimizer state. */\n";
   for (const auto &[id, symbol] : s.ram())
     text += fmt::format("static float {}[{}]; /* \"{}\" */\n", symbol, g.tensor(id).elements(),
-                        g.tensor(id).name);
+                        cCommentText(g.tensor(id).name));
   return text + "\n";
 }
 
@@ -248,7 +249,7 @@ std::string trainHeader(const Graph &g, const EmitOptions &o) {
       " * of range, -4 NaN or infinite input; on an error nothing changes. */\n"
       "#define {0}_BATCH {2}\n#define {0}_LATENT_SIZE {3}\n#define {0}_REPLAY_CAPACITY {4}\n"
       "#define {0}_TRAINABLE_PARAMS {5}\n\n",
-      N, g.attrs.getString("train.cut"), f.batch, f.latentSize, f.capacity, f.trainableParams);
+      N, cCommentText(g.attrs.getString("train.cut")), f.batch, f.latentSize, f.capacity, f.trainableParams);
   text += fmt::format(
       "/* One plain SGD step on n samples (1 <= n <= {0}_BATCH): mean softmax cross-entropy,\n"
       " * gradients for the trainable tail only, w -= lr * grad. No replay. */\n"

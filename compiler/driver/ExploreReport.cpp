@@ -5,6 +5,7 @@
 #include "driver/Explore.h"
 
 #include "targets/TargetInfo.h"
+#include "targets/TextEscape.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -34,21 +35,6 @@ std::string shortLayer(const std::string &cut) {
   if (!s.empty() && s[0] == '/')
     s.erase(0, 1);
   return s.empty() ? cut : s;
-}
-
-std::string xmlEscape(const std::string &text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else if (c == '&')
-      out += "&amp;";
-    else
-      out += c;
-  }
-  return out;
 }
 
 /// A log10 axis over [lo, hi] widened to whole decades.
@@ -144,7 +130,7 @@ std::string svgOf(const std::vector<ExplorePoint> &points, const ExploreOptions 
   std::string model = o.base.model.substr(o.base.model.find_last_of('/') + 1);
   s += fmt::format("<text x='{}' y='22' font-size='15'>odlc explore: {} on {} (batch {}, {} "
                    "epochs); labels: layer and p on the front, #cut and p elsewhere</text>\n",
-                   kLeft, xmlEscape(model), target.name, o.base.train.batch, o.base.train.epochs);
+                   kLeft, xmlText(model), target.name, o.base.train.batch, o.base.train.epochs);
   s += ticks(x, y);
   s += fmt::format("<text x='{}' y='{}' font-size='12' text-anchor='middle'>training RAM (planned "
                    "arena + weights, state, replay)</text>\n",
@@ -182,7 +168,7 @@ std::string svgOf(const std::vector<ExplorePoint> &points, const ExploreOptions 
                     : "";
     s += fmt::format("<circle cx='{:.1f}' cy='{:.1f}' r='5' fill='{}' stroke='{}'><title>{} p={:g}: "
                      "{} B RAM, {:.0f} instructions/sample, {} parameters{}</title></circle>\n",
-                     px, py, fill, stroke, xmlEscape(p->cut), p->p, p->ramBytes,
+                     px, py, fill, stroke, xmlText(p->cut), p->p, p->ramBytes,
                      p->instructionsPerSample, p->trainableParams, accuracy);
     // Full layer names only on the front: elsewhere they would bury the picture.
     std::string label = p->pareto ? shortLayer(p->cut) : fmt::format("#{}", p->cutIndex);
@@ -190,13 +176,13 @@ std::string svgOf(const std::vector<ExplorePoint> &points, const ExploreOptions 
     std::string text = fmt::format("{} p={:g}{}", label, p->p, measured);
     double ly = placeLabel(placed, px + 7, py - 4, double(text.size()) * 5.0);
     s += fmt::format("<text x='{:.1f}' y='{:.1f}' font-size='9' fill='{}'>{}</text>\n", px + 7,
-                     ly, p->pareto ? "#000" : "#777", xmlEscape(text));
+                     ly, p->pareto ? "#000" : "#777", xmlText(text));
   }
   if (!o.data.name.empty())
     s += fmt::format("<text x='{}' y='{}' font-size='11'>N%: accuracy on all 10 classes after "
                      "learning 6-9 from {} samples each on the host ({}, {} test images); "
                      "old/new classes in the tooltips</text>\n",
-                     kLeft, kHeight - 12, o.data.newPerClass, xmlEscape(o.data.name),
+                     kLeft, kHeight - 12, o.data.newPerClass, xmlText(o.data.name),
                      o.data.testImages);
   s += fmt::format("<circle cx='{0}' cy='{1}' r='5' fill='#d62728'/><text x='{2}' y='{3}' "
                    "font-size='11'>Pareto front (fits; no point has less RAM, fewer "

@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <cerrno>
 #include <cstdlib>
@@ -51,11 +52,11 @@ int runCuts(const std::string &model, int64_t batch, bool json,
     for (size_t i = 0; i < cuts.size(); ++i) {
       const CutInfo &c = cuts[i];
       text += fmt::format(
-          "  {{\"name\": \"{}\", \"latent_elements\": {}, \"latent_bytes_fp32\": {}, "
+          "  {{\"name\": {}, \"latent_elements\": {}, \"latent_bytes_fp32\": {}, "
           "\"latent_bytes_uint8\": {}, \"latent_bytes_1bit\": {}, \"trainable_params\": {}, "
           "\"trainable_layers\": {}, \"forward_macs\": {}, \"backward_macs\": {}, "
           "\"training_bytes_eq5\": {}}}{}\n",
-          c.name, c.latentElements, 4 * c.latentElements, c.latentElements,
+          nlohmann::json(c.name).dump(), c.latentElements, 4 * c.latentElements, c.latentElements,
           (c.latentElements + 7) / 8, c.trainableParams, c.trainableLayers, c.forwardMacs,
           c.backwardMacs, c.trainingBytes, i + 1 < cuts.size() ? "," : "");
     }
@@ -202,9 +203,10 @@ int runExplore(ExploreOptions &options, const std::vector<std::string> &inputSha
 }
 
 /// CLI11 reports parse errors in several lines; odlc's contract is one.
+/// Messages may quote names from the model, which can hold line breaks.
 std::string oneLine(std::string text) {
   for (char &c : text)
-    if (c == '\n')
+    if (c == '\n' || c == '\r')
       c = ' ';
   while (!text.empty() && text.back() == ' ')
     text.pop_back();
@@ -374,9 +376,9 @@ int main(int argc, char **argv) {
       return runPlanBuffers(csvIn, csvOut);
     return runCompile(options, inputShapes, ram, flash);
   } catch (const Error &e) {
-    std::cerr << "odlc: error: " << e.what() << "\n";
+    std::cerr << "odlc: error: " << oneLine(e.what()) << "\n";
   } catch (const std::exception &e) {
-    std::cerr << "odlc: error: internal error: " << e.what() << "; please report this\n";
+    std::cerr << "odlc: error: internal error: " << oneLine(e.what()) << "; please report this\n";
   }
   return 1;
 }

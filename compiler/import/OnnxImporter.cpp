@@ -68,6 +68,60 @@ void applyInputShapes(onnx::GraphProto &graph, const ImportOptions &options) {
   }
 }
 
+/// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF).
+bool isUtf8(const std::string &text) {
+  static const uint32_t kLeadMask[] = {0x7F, 0x1F, 0x0F, 0x07};
+  static const uint32_t kSmallest[] = {0, 0x80, 0x800, 0x10000};
+  size_t i = 0;
+  while (i < text.size()) {
+    unsigned char lead = static_cast<unsigned char>(text[i]);
+    size_t extra = lead < 0x80 ? 0
+                   : (lead & 0xE0) == 0xC0 ? 1
+                   : (lead & 0xF0) == 0xE0 ? 2
+                   : (lead & 0xF8) == 0xF0 ? 3
+                                           : 4;
+    if (extra == 4 || text.size() - i <= extra)
+      return false;
+    uint32_t code = lead & kLeadMask[extra];
+    for (size_t k = 1; k <= extra; ++k) {
+      unsigned char next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80)
+        return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if (code < kSmallest[extra] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF))
+      return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+/// ONNX strings are UTF-8; odlc writes names into JSON, which needs them to be.
+void checkNamesAreUtf8(const onnx::GraphProto &graph, const std::string &name) {
+  auto check = [&](const std::string &text, const auto &where) {
+    if (!isUtf8(text))
+      fail("'{}': {} is not valid UTF-8 (ONNX names must be); rename it in the exporter", name,
+           where());
+  };
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const onnx::NodeProto &node = graph.node(i);
+    auto where = [&] { return fmt::format("a name in node #{} ({})", i, node.op_type()); };
+    check(node.name(), where);
+    for (const std::string &in : node.input())
+      check(in, where);
+    for (const std::string &out : node.output())
+      check(out, where);
+  }
+  for (int i = 0; i < graph.initializer_size(); ++i)
+    check(graph.initializer(i).name(), [&] { return fmt::format("initializer #{}'s name", i); });
+  for (int i = 0; i < graph.input_size(); ++i)
+    check(graph.input(i).name(), [&] { return fmt::format("graph input #{}'s name", i); });
+  for (int i = 0; i < graph.output_size(); ++i)
+    check(graph.output(i).name(), [&] { return fmt::format("graph output #{}'s name", i); });
+  for (int i = 0; i < graph.value_info_size(); ++i)
+    check(graph.value_info(i).name(), [&] { return fmt::format("value_info #{}'s name", i); });
+}
+
 void checkAndInfer(onnx::ModelProto &model, const std::string &name) {
   try {
     onnx::checker::check_model(model);
@@ -231,6 +285,7 @@ Graph importOnnxModel(onnx::ModelProto &model, const std::string &displayName,
     unsupported("'{}' uses ONNX opset {}; odlc imports opsets {} to {}: convert it with "
                 "onnx.version_converter.convert_version(model, 13)",
                 displayName, opset, kMinOpset, kMaxOpset);
+  checkNamesAreUtf8(model.graph(), displayName);
   applyInputShapes(*model.mutable_graph(), options);
   checkAndInfer(model, displayName);
   return ModelImporter(model, displayName).run();

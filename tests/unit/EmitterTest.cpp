@@ -2,6 +2,7 @@
 // allocates nor prints.
 #include "TestUtils.h"
 #include "driver/Compile.h"
+#include "targets/TextEscape.h"
 
 #include <gtest/gtest.h>
 
@@ -64,4 +65,13 @@ TEST(Sizes, ParsesUnitsAndRejectsGarbage) {
   EXPECT_NE(errorOf([] { parseSize("12Q", "--ram"); }).find("--ram '12Q' is not a size"),
             std::string::npos);
   EXPECT_NE(errorOf([] { parseSize("", "--flash"); }).find("not a size"), std::string::npos);
+}
+
+TEST(TextEscape, NamesCannotBreakOutOfTheirText) {
+  EXPECT_EQ(cCommentText("a*/b"), "a*\\/b");
+  EXPECT_EQ(cCommentText("**/"), "**\\/");
+  EXPECT_EQ(cCommentText("x\ny\x01"), "x\\x0ay\\x01");
+  EXPECT_EQ(cCommentText("plain.name/0"), "plain.name/0");
+  EXPECT_EQ(xmlText("<a & 'b'>\"\t"), "&lt;a &amp; &apos;b&apos;&gt;&quot;?");
+  EXPECT_EQ(markdownCell("a|b`c\nd"), "a\\|b'c d");
 }

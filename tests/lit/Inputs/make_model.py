@@ -103,10 +103,34 @@ def dynamic_batch():
     return model(nodes, [io("x", ["N", 4])], [io("y", ["N", 4])], [])
 
 
+ODD = 'a*/b <c>&"d"\'|`e\nf\\'
+
+
+def odd_names():
+    """residual() with every name holding what breaks C comments, XML, Markdown and lines."""
+    m = residual()
+    renamed = {}
+    for node in m.graph.node:
+        node.name = ODD + node.name
+        for i, name in enumerate(node.input):
+            node.input[i] = renamed.setdefault(name, name if name in ("x", "y") else ODD + name)
+        for i, name in enumerate(node.output):
+            node.output[i] = renamed.setdefault(name, name if name == "y" else ODD + name)
+    for init in m.graph.initializer:
+        init.name = renamed[init.name]
+    return m
+
+
 MODELS = {f.__name__: f for f in [conv_bn, activations, shape_subgraph, residual,
-                                   shared_weight, unsupported_op, dynamic_batch]}
+                                   shared_weight, unsupported_op, dynamic_batch, odd_names]}
+# Models whose bytes are edited after saving: (model, old bytes, new bytes of the same length).
+# A Python string cannot hold invalid UTF-8, so the bad name is written as bytes.
+BYTE_EDITS = {"bad_utf8_name": ("residual", b"conv1", b"con\xff1")}
 
 if __name__ == "__main__":
-    m = MODELS[sys.argv[1]]()
+    base, old, new = BYTE_EDITS.get(sys.argv[1], (sys.argv[1], b"", b""))
+    m = MODELS[base]()
     onnx.checker.check_model(m)
-    onnx.save(m, sys.argv[2])
+    data = m.SerializeToString()
+    with open(sys.argv[2], "wb") as f:
+        f.write(data.replace(old, new) if old else data)
