@@ -262,7 +262,11 @@ int64_t parseSize(const std::string &text, const std::string &flag) {
   if (digits == 0 || digits > 12 || scale == 0)
     fail("{} '{}' is not a size; use bytes or K/KiB/M/MiB, e.g. 262144, 256K, 256KiB, 1M", flag,
          text);
-  return std::stoll(text.substr(0, digits)) * scale;
+  int64_t size = std::stoll(text.substr(0, digits)) * scale;
+  if (size == 0)  // 0 would read as "no budget" further on
+    fail("{} 0 leaves no room; give a positive size, or leave {} out to use the whole target",
+         flag, flag);
+  return size;
 }
 
 std::pair<std::string, Shape> parseInputShape(const std::string &text) {

@@ -172,6 +172,8 @@ public:
     addInputs(proto);
     for (const auto &node : proto.node())
       importNode(node);
+    for (const Tensor &t : graph_.tensors)
+      checkAddressable(t);
     bindOutputs(proto);
     crossCheckShapes(proto);
     graph_.compact();
@@ -181,6 +183,18 @@ public:
   }
 
 private:
+  /// Every buffer lives in one 32-bit address space (the MCU's), and sizes stay far from int64
+  /// overflow in the passes' sums.
+  void checkAddressable(const Tensor &t) {
+    constexpr int64_t kMaxTensorBytes = int64_t(1) << 31;
+    __int128 bytes = dtypeBytes(t.dtype);
+    for (int64_t d : t.shape)
+      if ((bytes *= std::max<int64_t>(d, 0)) > kMaxTensorBytes)
+        fail("'{}': tensor '{}' of shape {} needs more than 2 GiB, more than a microcontroller "
+             "addresses; check the model's shapes or --input-shape",
+             name_, t.name, formatShape(t.shape));
+  }
+
   void collectUses(const onnx::GraphProto &proto) {
     for (const auto &node : proto.node())
       for (const auto &in : node.input())
