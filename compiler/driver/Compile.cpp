@@ -5,6 +5,7 @@
 #include "Diagnostics.h"
 #include "PassManager.h"
 #include "SparseChannels.h"
+#include "targets/CEmitter.h"
 #include "targets/TargetInfo.h"
 
 #include <algorithm>
@@ -19,6 +20,13 @@ namespace odlc {
 namespace fs = std::filesystem;
 
 namespace {
+
+/// The runtime's functions start with odlc_ and its macros with ODLC_ (and C reserves names
+/// starting with _): a model named like that would clash with them.
+bool isReservedPrefix(const std::string &name) {
+  std::string upper = upperCase(name);
+  return name[0] == '_' || upper == "ODLC" || upper.rfind("ODLC_", 0) == 0;
+}
 
 bool isCIdentifier(const std::string &name) {
   static const std::set<std::string> keywords = {
@@ -95,9 +103,9 @@ void validateTrainOptions(const TrainOptions &t) {
 void validateOptions(const CompileOptions &o) {
   if (!findTarget(o.target))
     fail("unknown target '{}'; targets: {} (see `odlc targets`)", o.target, targetNames());
-  if (!isCIdentifier(o.name) || o.name.rfind("odlc_", 0) == 0)
+  if (!isCIdentifier(o.name) || isReservedPrefix(o.name))
     fail("--name '{}' is not usable as a C prefix: use letters, digits and _ , not starting with "
-         "a digit or 'odlc_', and not a C keyword",
+         "a digit, '_' or 'odlc_', not 'odlc' (in any case), and not a C keyword",
          o.name);
   const TargetInfo &target = *findTarget(o.target);
   if (!target.isHost && o.ramBudget > target.ramBytes())

@@ -49,7 +49,7 @@ TEST(Emitter, DeterministicAndAllocationFree) {
 
 TEST(Emitter, RejectsBadNames) {
   CompileOptions options;
-  for (const char *bad : {"3d", "my-model", "int", "odlc_x", ""}) {
+  for (const char *bad : {"3d", "my-model", "int", "odlc_x", "", "odlc", "ODLC_LEARN", "_m"}) {
     options.name = bad;
     EXPECT_NE(errorOf([&] { validateOptions(options); }).find("is not usable as a C prefix"),
               std::string::npos)
