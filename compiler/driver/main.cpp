@@ -16,8 +16,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <unistd.h>
 
 using namespace odlc;
 
@@ -96,11 +98,18 @@ int runPlanBuffers(const std::string &in, const std::string &out) {
   if (std::string problem = verifyPlan(buffers); !problem.empty())
     internalError("plan-buffers produced an invalid plan: " + problem, __FILE__, __LINE__);
   if (!out.empty()) {
-    std::ofstream o(out);
+    // Written beside OUT and renamed: a failed write leaves no partial file.
+    std::string tmp = out + ".odlc-tmp-" + std::to_string(getpid());
+    std::ofstream o(tmp);
     writePlanCsv(o, buffers);
     o.close();
-    if (!o)
+    std::error_code ec;
+    if (o)
+      std::filesystem::rename(tmp, out, ec);
+    if (!o || ec) {
+      std::filesystem::remove(tmp, ec);
       fail("cannot write '{}'", out);
+    }
   }
   fmt::print("arena {} bytes, lower bound {} bytes ({})\n", result.arenaBytes, result.lowerBound,
              result.arenaBytes == result.lowerBound ? "optimal" : "above the bound");
