@@ -16,6 +16,15 @@ namespace {
 
 std::string kib(int64_t bytes) { return fmt::format("{:.1f} KiB", double(bytes) / 1024.0); }
 
+/// An axis label: 0, 192 B, 64 KiB, 1.5 MiB.
+std::string sizeLabel(int64_t bytes) {
+  if (bytes >= 1024 * 1024)
+    return fmt::format("{:g} MiB", double(bytes) / (1024.0 * 1024.0));
+  if (bytes >= 1024)
+    return fmt::format("{:g} KiB", double(bytes) / 1024.0);
+  return bytes == 0 ? "0" : fmt::format("{} B", bytes);
+}
+
 std::string bar(int64_t used, int64_t budget) {
   if (budget <= 0)
     return "(no budget)";
@@ -152,11 +161,13 @@ std::string axes(const Frame &f) {
       "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#333\"/>"
       "<line x1=\"{0}\" x2=\"{3}\" y1=\"{2}\" y2=\"{2}\" stroke=\"#333\"/>\n",
       f.left, f.top, f.height - f.bottom, f.width - f.right);
-  for (int i = 0; i <= 4; ++i) {
-    double bytes = f.bytes * i / 4;
+  // Ticks at multiples of a power of two, at most six: 256 KiB, 512 KiB, ... read at a glance.
+  int64_t step = 64;
+  while (f.bytes / double(step) > 6)
+    step *= 2;
+  for (int64_t bytes = 0; double(bytes) <= f.bytes; bytes += step)
     s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n",
-                     f.left - 4, f.y(bytes) + 4, kib(int64_t(bytes)));
-  }
+                     f.left - 4, f.y(double(bytes)) + 4, sizeLabel(bytes));
   s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">schedule step</text>\n",
                    (f.left + f.width - f.right) / 2, f.height - 12);
   return s;
