@@ -98,14 +98,14 @@ bool isUtf8(const std::string &text) {
 
 /// ONNX strings are UTF-8; odlc writes names into JSON, which needs them to be.
 void checkNamesAreUtf8(const onnx::GraphProto &graph, const std::string &name) {
-  auto check = [&](const std::string &text, const auto &where) {
+  auto check = [&](const std::string &text, const std::string &where) {
     if (!isUtf8(text))
       fail("'{}': {} is not valid UTF-8 (ONNX names must be); rename it in the exporter", name,
-           where());
+           where);
   };
   for (int i = 0; i < graph.node_size(); ++i) {
     const onnx::NodeProto &node = graph.node(i);
-    auto where = [&] { return fmt::format("a name in node #{} ({})", i, node.op_type()); };
+    std::string where = fmt::format("a name in node #{} ({})", i, node.op_type());
     check(node.name(), where);
     for (const std::string &in : node.input())
       check(in, where);
@@ -113,13 +113,13 @@ void checkNamesAreUtf8(const onnx::GraphProto &graph, const std::string &name) {
       check(out, where);
   }
   for (int i = 0; i < graph.initializer_size(); ++i)
-    check(graph.initializer(i).name(), [&] { return fmt::format("initializer #{}'s name", i); });
+    check(graph.initializer(i).name(), fmt::format("initializer #{}'s name", i));
   for (int i = 0; i < graph.input_size(); ++i)
-    check(graph.input(i).name(), [&] { return fmt::format("graph input #{}'s name", i); });
+    check(graph.input(i).name(), fmt::format("graph input #{}'s name", i));
   for (int i = 0; i < graph.output_size(); ++i)
-    check(graph.output(i).name(), [&] { return fmt::format("graph output #{}'s name", i); });
+    check(graph.output(i).name(), fmt::format("graph output #{}'s name", i));
   for (int i = 0; i < graph.value_info_size(); ++i)
-    check(graph.value_info(i).name(), [&] { return fmt::format("value_info #{}'s name", i); });
+    check(graph.value_info(i).name(), fmt::format("value_info #{}'s name", i));
 }
 
 void checkAndInfer(onnx::ModelProto &model, const std::string &name) {

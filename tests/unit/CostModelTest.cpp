@@ -47,6 +47,15 @@ std::vector<const TargetInfo *> mcuTargets() {
   return mcus;
 }
 
+/// The fused weight-gradient + SGD node of `conv`, as autodiff builds it.
+Node updateOf(const Node &conv) {
+  Node update;
+  update.op = OpKind::ConvUpdate;
+  update.inputs = {conv.inputs[0], conv.outputs[0], conv.inputs[1]};
+  update.attrs = conv.attrs;
+  return update;
+}
+
 } // namespace
 
 TEST(CostModel, EveryMcuTargetHasAPlausibleCostForEveryKind) {
@@ -108,10 +117,7 @@ TEST(CostModel, BackwardAndElementwiseNodesClassify) {
   gradInput.outputs = {g.addValue("dx", {1, 8, 8, 8})};
   gradInput.attrs = conv.attrs;
   gradInput.attrs.set("input_shape", std::vector<int64_t>{1, 8, 8, 8});
-  Node update;
-  update.op = OpKind::ConvUpdate;
-  update.inputs = {conv.inputs[0], conv.outputs[0], conv.inputs[1]};
-  update.attrs = conv.attrs;
+  Node update = updateOf(conv);
   Node relu;
   relu.op = OpKind::Relu;
   relu.inputs = {conv.outputs[0]};
@@ -138,11 +144,7 @@ TEST(CostModel, UpdatesAndSparsePiecesClassifyLikeTheRuntimeDispatch) {
         std::tuple{16, 2, 1, KernelKind::ConvUpdateNarrow}}) {
     ConvCase t = convCase(c, m, k, 1);
     const Node &conv = t.g.nodes[t.node];
-    Node update;
-    update.op = OpKind::ConvUpdate;
-    update.inputs = {conv.inputs[0], conv.outputs[0], conv.inputs[1]};
-    update.attrs = conv.attrs;
-    EXPECT_EQ(classifyNode(t.g, update), kind) << c << " -> " << m << " k" << k;
+    EXPECT_EQ(classifyNode(t.g, updateOf(conv)), kind) << c << " -> " << m << " k" << k;
   }
   ConvCase c = convCase(8, 8, 3, 1);
   Graph &g = c.g;
