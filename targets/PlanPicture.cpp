@@ -78,6 +78,15 @@ std::string budgetTable(const PlanSummary &p) {
   return md + (p.cutReason.empty() ? "" : "\n");
 }
 
+/// Bytes a level holds in this plan: its arena, plus the static buffers for the main RAM.
+int64_t levelBytes(const PlanSummary &p, const std::string &level) {
+  if (level == "flash")
+    return p.weightBytes;
+  if (!p.fastLevel.empty() && level == p.fastLevel)
+    return p.fastArenaBytes;
+  return p.arenaBytes - p.fastArenaBytes + p.staticRamBytes;
+}
+
 /// Peak bytes of each kind at one step (arena buffers share bytes over time), plus the static
 /// buffers, by level: where the memory goes.
 std::string consumersTable(const PlanSummary &p) {
@@ -100,11 +109,9 @@ std::string consumersTable(const PlanSummary &p) {
                    [](const auto &a, const auto &b) { return a.first > b.first; });
   std::string md = "## Top consumers by kind\n\n| level | kind | peak bytes | share of the level |\n"
                    "|---|---|---:|---|\n";
-  for (const auto &[bytes, key] : rows) {
-    int64_t levelTotal = key.first == "ram" ? p.arenaBytes + p.staticRamBytes : p.weightBytes;
+  for (const auto &[bytes, key] : rows)
     md += fmt::format("| {} | {} | {} | {} |\n", key.first, key.second, bytes,
-                      bar(bytes, levelTotal));
-  }
+                      bar(bytes, levelBytes(p, key.first)));
   return md + "\n";
 }
 
