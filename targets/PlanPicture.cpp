@@ -55,15 +55,25 @@ std::string budgetTable(const PlanSummary &p) {
   double over = p.lowerBoundBytes ? 100.0 * double(p.arenaBytes - p.lowerBoundBytes) /
                                         double(p.lowerBoundBytes)
                                   : 0.0;
-  md += fmt::format("Arena {} bytes; lower bound for this schedule {} bytes ({:.1f} % over).",
-                    p.arenaBytes, p.lowerBoundBytes, over);
-  md += fmt::format(" Scheduling took the bound (the largest live set of one function) from {} "
-                    "to {} bytes.",
-                    p.boundBeforeSchedule, p.boundAfterSchedule);
-  if (!p.fastLevel.empty())
-    md += fmt::format(" Of it, {} bytes (bound {}) sit in the fast level {} of {} bytes: the "
-                      "buffers with the most accesses per byte.",
-                      p.fastArenaBytes, p.fastLowerBoundBytes, p.fastLevel, p.fastCapacity);
+  if (p.fastLevel.empty()) {
+    md += fmt::format("Arena {} bytes; lower bound for this schedule {} bytes ({:.1f} % over).",
+                      p.arenaBytes, p.lowerBoundBytes, over);
+    md += fmt::format(" Scheduling took the bound (the largest live set of one function) from "
+                      "{} to {} bytes.",
+                      p.boundBeforeSchedule, p.boundAfterSchedule);
+  } else {
+    // Each level is bounded by its own largest live set, so the sum can exceed the one-level
+    // bound: say which bound is which.
+    md += fmt::format("Arena {} bytes in two levels: {} {} bytes of {} (bound {}), the buffers "
+                      "with the most accesses per byte, and ram {} bytes (bound {}). Lower bound "
+                      "for this split {} bytes ({:.1f} % over).",
+                      p.arenaBytes, p.fastLevel, p.fastArenaBytes, p.fastCapacity,
+                      p.fastLowerBoundBytes, p.arenaBytes - p.fastArenaBytes,
+                      p.lowerBoundBytes - p.fastLowerBoundBytes, p.lowerBoundBytes, over);
+    md += fmt::format(" Scheduling took the one-level bound (the largest live set of one "
+                      "function) from {} to {} bytes; the split into levels adds the rest.",
+                      p.boundBeforeSchedule, p.boundAfterSchedule);
+  }
   if (!p.cut.empty())
     md += fmt::format(" Training from `{}` with batches of {}.", markdownCell(p.cut), p.batch);
   md += "\n\n";
