@@ -255,7 +255,7 @@ void writeOutputDir(const FileSet &files, const std::string &outDir) {
     fs::remove_all(old, ec);
 }
 
-int64_t parseSize(const std::string &text, const std::string &flag) {
+int64_t parseSize(const std::string &text, const std::string &flag, const std::string &leftOut) {
   size_t digits = 0;
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
     ++digits;
@@ -272,8 +272,7 @@ int64_t parseSize(const std::string &text, const std::string &flag) {
          text);
   int64_t size = std::stoll(text.substr(0, digits)) * scale;
   if (size == 0)  // 0 would read as "no budget" further on
-    fail("{} 0 leaves no room; give a positive size, or leave {} out to use the whole target",
-         flag, flag);
+    fail("{} 0 leaves no room; give a positive size, or leave {} out {}", flag, flag, leftOut);
   return size;
 }
 

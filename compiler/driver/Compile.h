@@ -45,7 +45,9 @@ std::vector<CutInfo> listCuts(Graph graph, int64_t batch);
 void writeOutputDir(const FileSet &files, const std::string &outDir);
 
 /// `262144`, `256K`, `256KiB`, `1M`, `1MiB` -> bytes; a diagnostic naming `flag` otherwise.
-int64_t parseSize(const std::string &text, const std::string &flag);
+/// 0 is refused; `leftOut` tells what leaving the flag out means.
+int64_t parseSize(const std::string &text, const std::string &flag,
+                  const std::string &leftOut = "to use the whole target");
 /// `x=1,3,32,32` or `1,3,32,32` -> (name, shape).
 std::pair<std::string, Shape> parseInputShape(const std::string &text);
 

@@ -82,7 +82,7 @@ int runCuts(const std::string &model, int64_t batch, bool json,
   return 0;
 }
 
-int runPlanBuffers(const std::string &in, const std::string &out) {
+int runPlanBuffers(const std::string &in, const std::string &out, const std::string &capacity) {
   std::ifstream file(in);
   if (!file)
     fail("cannot open '{}': {}", in, std::strerror(errno));
@@ -92,10 +92,20 @@ int runPlanBuffers(const std::string &in, const std::string &out) {
   } catch (const std::exception &e) {
     fail("'{}': {}", in, e.what());
   }
-  PlanResult result = planBuffers(buffers);
+  PlanOptions options;
+  if (!capacity.empty())
+    options.capacity = parseSize(capacity, "--capacity", "for no limit");
+  PlanResult result = planBuffers(buffers, options);
+  if (!result.ok && result.lowerBound > options.capacity)
+    fail("'{}': {} bytes are live at one step, more than --capacity {}; raise the capacity", in,
+         result.lowerBound, options.capacity);
+  if (!result.ok && !capacity.empty())
+    fail("'{}': no plan found within --capacity {} (best arena {} bytes, lower bound {}); raise "
+         "the capacity",
+         in, options.capacity, result.arenaBytes, result.lowerBound);
   if (!result.ok)  // with no capacity given, only an arena beyond int64 fails
     fail("'{}': more bytes are live at one time than a 64-bit offset can address", in);
-  if (std::string problem = verifyPlan(buffers); !problem.empty())
+  if (std::string problem = verifyPlan(buffers, options.capacity); !problem.empty())
     internalError("plan-buffers produced an invalid plan: " + problem, __FILE__, __LINE__);
   if (!out.empty()) {
     // Written beside OUT and renamed: a failed write leaves no partial file.
@@ -111,8 +121,11 @@ int runPlanBuffers(const std::string &in, const std::string &out) {
       fail("cannot write '{}'", out);
     }
   }
+  const char *quality = result.arenaBytes == result.lowerBound ? "optimal"
+                        : result.provedOptimal ? "above the bound, proved optimal"
+                                               : "above the bound";
   fmt::print("arena {} bytes, lower bound {} bytes ({})\n", result.arenaBytes, result.lowerBound,
-             result.arenaBytes == result.lowerBound ? "optimal" : "above the bound");
+             quality);
   return 0;
 }
 
@@ -356,10 +369,12 @@ int main(int argc, char **argv) {
       ->capture_default_str()
       ->needs(dataOption);
 
-  std::string csvIn, csvOut;
+  std::string csvIn, csvOut, csvCapacity;
   CLI::App *plan = app.add_subcommand("plan-buffers", "run the memory planner on a CSV");
   plan->add_option("input", csvIn, "CSV with id,lower,upper,size")->required();
   plan->add_option("-o,--output", csvOut, "write the plan (adds an offset column)");
+  plan->add_option("--capacity", csvCapacity,
+                   "SIZE the arena must fit in (MiniMalloc's capacity); default: none");
 
   try {
     app.parse(argc, argv);
@@ -382,7 +397,7 @@ int main(int argc, char **argv) {
       return runExplore(exploreOptions, exploreShapes, exploreRam, exploreFlash,
                         exploreDensities);
     if (app.got_subcommand("plan-buffers"))
-      return runPlanBuffers(csvIn, csvOut);
+      return runPlanBuffers(csvIn, csvOut, csvCapacity);
     return runCompile(options, inputShapes, ram, flash);
   } catch (const Error &e) {
     std::cerr << "odlc: error: " << oneLine(e.what()) << "\n";
