@@ -63,7 +63,7 @@ std::map<std::string, size_t> readHeader(const std::string& line) {
   for (const char* required : {"id", "lower", "upper", "size"})
     if (!columns.count(required))
       fail(1, std::string("header lacks column '") + required +
-                  "' (expected id,lower,upper,size[,offset])");
+                  "' (expected id,lower,upper,size[,alignment][,offset])");
   return columns;
 }
 
