@@ -155,6 +155,7 @@ private:
                          "with a batch dimension of 1 and a Conv/Gemm/MatMul with constant "
                          "weights; `odlc cuts` lists them); compile with --train-from none for "
                          "inference only");
+    context.ramNeeded = best; // lets the driver name the nearest options that fit
     std::string smallest = fmt::format("the smallest budget that fits is --ram {} (training from '{}')",
                                best, bestCut);
     return fmt::format("no latent-replay cut fits the RAM budget of {} bytes; {}; or lower "

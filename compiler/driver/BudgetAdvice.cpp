@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <functional>
+
 namespace odlc {
 
 namespace {
@@ -55,15 +57,37 @@ std::string laterCut(const Graph &pristine, const CompileOptions &o) {
   return "";
 }
 
-/// Fewest halvings of --replay-samples that fit.
-std::string fewerReplays(const Graph &pristine, const CompileOptions &o) {
-  CompileOptions alt = o;
-  while (alt.train.replaySamples > 1) {
-    alt.train.replaySamples /= 2;
-    if (ramNeeded(pristine, alt) == 0)
-      return fmt::format("--replay-samples {}", alt.train.replaySamples);
+/// The largest value in [low, current) for which `fits` holds, or 0 when none does; `fits` is
+/// assumed monotone (a smaller value never needs more RAM).
+int64_t largestFitting(int64_t low, int64_t current, const std::function<bool(int64_t)> &fits) {
+  if (current <= low || !fits(low))
+    return 0;
+  int64_t lo = low, hi = current; // fits at lo, not known to fit at hi
+  while (hi - lo > 1) {
+    int64_t mid = lo + (hi - lo) / 2;
+    (fits(mid) ? lo : hi) = mid;
   }
-  return "";
+  return lo;
+}
+
+/// The most replayed latents that fit, as "--replay-samples N".
+std::string fewerReplays(const Graph &pristine, const CompileOptions &o) {
+  int64_t samples = largestFitting(1, o.train.replaySamples, [&](int64_t n) {
+    CompileOptions alt = o;
+    alt.train.replaySamples = n;
+    return ramNeeded(pristine, alt) == 0;
+  });
+  return samples ? fmt::format("--replay-samples {}", samples) : "";
+}
+
+/// The largest batch that fits, as "--batch N" (still above --replay-per-batch).
+std::string smallerBatch(const Graph &pristine, const CompileOptions &o) {
+  int64_t batch = largestFitting(o.train.replayPerBatch + 1, o.train.batch, [&](int64_t n) {
+    CompileOptions alt = o;
+    alt.train.batch = n;
+    return ramNeeded(pristine, alt) == 0;
+  });
+  return batch ? fmt::format("--batch {}", batch) : "";
 }
 
 } // namespace
@@ -71,8 +95,10 @@ std::string fewerReplays(const Graph &pristine, const CompileOptions &o) {
 std::string budgetAdvice(const Graph &pristine, const CompileOptions &o, int64_t needed) {
   std::vector<std::string> fits;
   if (o.train.trainFrom != "none") {
-    if (std::string cut = laterCut(pristine, o); !cut.empty())
-      fits.push_back(cut);
+    // `auto` has already tried every cut with these flags.
+    if (o.train.trainFrom != "auto")
+      if (std::string cut = laterCut(pristine, o); !cut.empty())
+        fits.push_back(cut);
     if (o.train.replayBits == 32) {
       CompileOptions alt = o;
       alt.train.replayBits = 8;
@@ -81,6 +107,8 @@ std::string budgetAdvice(const Graph &pristine, const CompileOptions &o, int64_t
     }
     if (std::string replay = fewerReplays(pristine, o); !replay.empty())
       fits.push_back(replay);
+    if (std::string batch = smallerBatch(pristine, o); !batch.empty())
+      fits.push_back(batch);
   }
   std::string text = "nearest that fits: ";
   for (const std::string &f : fits)

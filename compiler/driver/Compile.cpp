@@ -163,9 +163,11 @@ CompileResult compileGraph(Graph &graph, const CompileOptions &o) {
   } catch (const Error &e) {
     if (context.ramNeeded <= 0)
       throw;
-    throw Error(ErrorKind::User,
-                fmt::format("{}; largest: {}; {}", e.what(), context.largestConsumers,
-                            budgetAdvice(pristine, o, context.ramNeeded)));
+    std::string largest = context.largestConsumers.empty()
+                              ? ""
+                              : fmt::format("; largest: {}", context.largestConsumers);
+    throw Error(ErrorKind::User, fmt::format("{}{}; {}", e.what(), largest,
+                                             budgetAdvice(pristine, o, context.ramNeeded)));
   }
   if (!o.stopAfter.empty() && o.stopAfter != passNames().back())
     return result;
