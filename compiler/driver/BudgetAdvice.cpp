@@ -70,24 +70,16 @@ int64_t largestFitting(int64_t low, int64_t current, const std::function<bool(in
   return lo;
 }
 
-/// The most replayed latents that fit, as "--replay-samples N".
-std::string fewerReplays(const Graph &pristine, const CompileOptions &o) {
-  int64_t samples = largestFitting(1, o.train.replaySamples, [&](int64_t n) {
+/// The largest value of one training flag in [low, its current value) that fits, as
+/// "FLAG N", or "" when none does.
+std::string largestThatFits(const Graph &pristine, const CompileOptions &o, const char *flag,
+                            int64_t TrainOptions::*field, int64_t low) {
+  int64_t value = largestFitting(low, o.train.*field, [&](int64_t n) {
     CompileOptions alt = o;
-    alt.train.replaySamples = n;
+    alt.train.*field = n;
     return ramNeeded(pristine, alt) == 0;
   });
-  return samples ? fmt::format("--replay-samples {}", samples) : "";
-}
-
-/// The largest batch that fits, as "--batch N" (still above --replay-per-batch).
-std::string smallerBatch(const Graph &pristine, const CompileOptions &o) {
-  int64_t batch = largestFitting(o.train.replayPerBatch + 1, o.train.batch, [&](int64_t n) {
-    CompileOptions alt = o;
-    alt.train.batch = n;
-    return ramNeeded(pristine, alt) == 0;
-  });
-  return batch ? fmt::format("--batch {}", batch) : "";
+  return value ? fmt::format("{} {}", flag, value) : "";
 }
 
 } // namespace
@@ -105,9 +97,14 @@ std::string budgetAdvice(const Graph &pristine, const CompileOptions &o, int64_t
       if (ramNeeded(pristine, alt) == 0)
         fits.push_back("--replay-bits 8");
     }
-    if (std::string replay = fewerReplays(pristine, o); !replay.empty())
+    if (std::string replay = largestThatFits(pristine, o, "--replay-samples",
+                                             &TrainOptions::replaySamples, 1);
+        !replay.empty())
       fits.push_back(replay);
-    if (std::string batch = smallerBatch(pristine, o); !batch.empty())
+    // The batch stays above --replay-per-batch.
+    if (std::string batch = largestThatFits(pristine, o, "--batch", &TrainOptions::batch,
+                                            o.train.replayPerBatch + 1);
+        !batch.empty())
       fits.push_back(batch);
   }
   std::string text = "nearest that fits: ";
