@@ -20,8 +20,12 @@ using planner::Problem;
 using planner::SearchOutcome;
 
 /// Above this many buffers only the greedy heuristics run (the exact search
-/// recurses once per placed buffer and needs O(n^2) neighbour lists).
+/// recurses once per placed buffer).
 constexpr int kMaxSearchBuffers = 3000;
+/// Neighbour lists (8 bytes a pair) are built up to this many pairs of buffers
+/// live together: 80 MB. Every problem the exact search takes stays below it.
+constexpr int64_t kMaxNeighborPairs = 10'000'000;
+static_assert(int64_t(kMaxSearchBuffers) * kMaxSearchBuffers <= kMaxNeighborPairs);
 
 void validateBuffers(const std::vector<PlanBuffer>& buffers) {
   for (const PlanBuffer& b : buffers) {
@@ -224,14 +228,15 @@ PlanResult planBuffers(std::vector<PlanBuffer>& buffers, const PlanOptions& opti
       active.push_back(int(i));
   for (PlanBuffer& b : buffers)
     b.offset = -1;
-  Problem p = planner::buildProblem(buffers, active, int(active.size()) <= kMaxSearchBuffers);
+  Problem p = planner::buildProblem(buffers, active, kMaxNeighborPairs);
   if (p.overflow)  // more bytes live at once than int64 offsets can address
     return result;
   Incumbent best;
   best.arena = planner::bestGreedyPlacement(p, best.offsets);
   best.found = int(best.offsets.size()) == p.n;
   int64_t budget = std::max<int64_t>(options.searchBudget, 0);
-  bool searchable = p.n <= kMaxSearchBuffers && budget > 0 && p.bound <= options.capacity;
+  bool searchable = p.n <= kMaxSearchBuffers && planner::hasNeighbors(p) && budget > 0 &&
+                    p.bound <= options.capacity;
   if ((!best.found || best.arena > p.bound) && searchable)
     improveBySearch(p, options.capacity, budget, best);
   result.searchNodes = best.nodes;

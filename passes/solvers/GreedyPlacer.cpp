@@ -49,7 +49,7 @@ std::vector<int> sortedOrder(int n, const Less& less) {
 
 bool greedyPlace(const Problem& p, const std::vector<int>& order, std::vector<int64_t>& offsets) {
   offsets.assign(p.n, -1);
-  const bool haveNeighbors = int(p.neighbors.size()) == p.n;
+  const bool haveNeighbors = hasNeighbors(p);
   std::vector<int> placed;
   std::vector<Interval> used;
   for (int b : order) {

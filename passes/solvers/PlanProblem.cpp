@@ -25,6 +25,21 @@ int sectionIndex(const std::vector<int64_t>& points, int64_t t) {
   return int(std::lower_bound(points.begin(), points.end(), t) - points.begin());
 }
 
+/// Number of pairs of buffers whose section spans intersect, without listing them.
+int64_t overlappingPairs(const Problem& p) {
+  std::vector<int> starts(p.lo);
+  std::sort(starts.begin(), starts.end());
+  int64_t pairs = 0;
+  for (int b = 0; b < p.n; ++b) {
+    // Buffers starting in [lo[b], hi[b]) other than b itself; a pair with equal
+    // starts is counted from both sides, so this may count up to twice.
+    auto first = std::lower_bound(starts.begin(), starts.end(), p.lo[b]);
+    auto last = std::lower_bound(first, starts.end(), p.hi[b]);
+    pairs += int64_t(last - first) - 1;
+  }
+  return pairs;
+}
+
 /// Fills `neighbors` with every pair of buffers whose section spans intersect.
 void buildNeighbors(Problem& p) {
   std::vector<int> order(p.n);
@@ -48,7 +63,7 @@ void buildNeighbors(Problem& p) {
 }  // namespace
 
 Problem buildProblem(const std::vector<PlanBuffer>& buffers, const std::vector<int>& indices,
-                     bool withNeighbors) {
+                     int64_t maxNeighborPairs) {
   Problem p;
   p.n = int(indices.size());
   p.source = indices;
@@ -82,7 +97,7 @@ Problem buildProblem(const std::vector<PlanBuffer>& buffers, const std::vector<i
     p.minSize = 1;
   for (int64_t total : p.sectionTotal)
     p.bound = std::max(p.bound, total);
-  if (withNeighbors)
+  if (overlappingPairs(p) <= maxNeighborPairs)
     buildNeighbors(p);
   return p;
 }

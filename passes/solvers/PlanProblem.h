@@ -46,11 +46,18 @@ struct Problem {
 };
 
 /// Builds the compressed problem from the buffers at `indices` of `buffers`.
-/// Neighbour lists (O(n^2) memory in the worst case) are built only when
-/// `withNeighbors` is set. Precondition: every selected buffer has size > 0
-/// and lower < upper.
+/// Neighbour lists take one entry per pair of buffers live at the same time
+/// (O(n^2) in the worst case); they are built only when there are at most
+/// `maxNeighborPairs` such pairs. Precondition: every selected buffer has
+/// size > 0 and lower < upper.
 Problem buildProblem(const std::vector<PlanBuffer>& buffers, const std::vector<int>& indices,
-                     bool withNeighbors = true);
+                     int64_t maxNeighborPairs = INT64_MAX);
+
+/// Whether `problem` has neighbour lists (the greedy placer is faster with
+/// them, and the exact search needs them).
+inline bool hasNeighbors(const Problem& problem) {
+  return int(problem.neighbors.size()) == problem.n;
+}
 
 /// Arena (max offset + size) of a complete placement, saturated.
 int64_t arenaOf(const Problem& problem, const std::vector<int64_t>& offsets);
