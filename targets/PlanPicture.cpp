@@ -185,19 +185,34 @@ std::string axes(const Frame &f) {
   for (int64_t bytes = 0; double(bytes) <= f.bytes; bytes += step)
     s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n",
                      f.left - 4, f.y(double(bytes)) + 4, sizeLabel(bytes));
+  // Step ticks at 1, 2 or 5 times a power of ten, at most eight: the steps of the report's
+  // "live steps" column.
+  int64_t every = 1;
+  for (int k = 0; f.steps / double(every) > 8; ++k)
+    every = (k % 3 == 1) ? every / 2 * 5 : every * 2; // 1, 2, 5, 10, 20, 50, ...
+  for (int64_t step = 0; double(step) <= f.steps; step += every)
+    s += fmt::format("<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#333\"/>"
+                     "<text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n",
+                     f.x(double(step)), f.height - f.bottom, f.height - f.bottom + 4,
+                     f.height - f.bottom + 17, step);
   s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">schedule step</text>\n",
-                   (f.left + f.width - f.right) / 2, f.height - 12);
+                   (f.left + f.width - f.right) / 2, f.height - 8);
   return s;
 }
 
-std::string legend(const Frame &f) {
+/// The kinds drawn in the picture, in a fixed order.
+std::string legend(const Frame &f, const std::vector<std::string> &drawnKinds) {
   std::string s;
-  const char *kinds[] = {"activation", "gradient", "weight", "replay", "scratch"};
-  for (int i = 0; i < 5; ++i)
+  int row = 0;
+  for (const char *kind : {"activation", "gradient", "weight", "replay", "scratch"}) {
+    if (std::find(drawnKinds.begin(), drawnKinds.end(), kind) == drawnKinds.end())
+      continue;
     s += fmt::format("<rect x=\"{0:.1f}\" y=\"{1:.1f}\" width=\"12\" height=\"12\" fill=\"{2}\"/>"
                      "<text x=\"{3:.1f}\" y=\"{4:.1f}\">{5}</text>\n",
-                     f.width - f.right + 4, f.top + 40 + 18 * i, colorOf(kinds[i]),
-                     f.width - f.right + 20, f.top + 50 + 18 * i, kinds[i]);
+                     f.width - f.right + 4, f.top + 40 + 18 * row, colorOf(kind),
+                     f.width - f.right + 20, f.top + 50 + 18 * row, kind);
+    ++row;
+  }
   return s;
 }
 
@@ -222,18 +237,21 @@ std::string planSvg(const PlanSummary &p) {
                               "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
                               f.width, f.height);
   s += fmt::format("<text x=\"{}\" y=\"22\" font-size=\"15\">RAM over the schedule ({}): "
-                   "arena {} + static {}</text>\n",
-                   f.left, p.target, kib(p.arenaBytes), kib(p.staticRamBytes));
+                   "arena {}{}</text>\n",
+                   f.left, p.target, kib(p.arenaBytes),
+                   p.staticRamBytes ? " + static " + kib(p.staticRamBytes) : "");
   for (const auto &[name, start] : p.functionStarts) {
     double x = f.x(double(start));
     s += fmt::format("<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#bbb\"/>"
                      "<text x=\"{3:.1f}\" y=\"{4}\" fill=\"#666\">{5}</text>\n",
                      x, f.top, f.height - f.bottom, x + 3, f.top + 12, name);
   }
+  std::vector<std::string> drawnKinds;
   for (const PlanEntry &b : p.buffers) {
     bool fastLevel = !p.fastLevel.empty() && b.level == p.fastLevel;
     if (b.level != "ram" && !fastLevel)
       continue;
+    drawnKinds.push_back(b.kind);
     // the fast level is drawn at the bottom, the main RAM level above it
     double base = fastLevel ? 0.0 : double(p.fastArenaBytes);
     double x0 = f.x(double(b.first)), x1 = f.x(double(b.last + 1));
@@ -249,7 +267,7 @@ std::string planSvg(const PlanSummary &p) {
     s += horizontalLine(f, p.fastArenaBytes, "#76b7b2", p.fastLevel + " arena");
   if (p.ramBudget > 0 && double(p.ramBudget) <= f.bytes)
     s += horizontalLine(f, p.ramBudget, "#222", "RAM budget");
-  return s + axes(f) + legend(f) + "</svg>\n";
+  return s + axes(f) + legend(f, drawnKinds) + "</svg>\n";
 }
 
 } // namespace odlc
