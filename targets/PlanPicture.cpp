@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 namespace odlc {
 
@@ -201,11 +202,11 @@ std::string axes(const Frame &f) {
 }
 
 /// The kinds drawn in the picture, in a fixed order.
-std::string legend(const Frame &f, const std::vector<std::string> &drawnKinds) {
+std::string legend(const Frame &f, const std::set<std::string> &drawnKinds) {
   std::string s;
   int row = 0;
   for (const char *kind : {"activation", "gradient", "weight", "replay", "scratch"}) {
-    if (std::find(drawnKinds.begin(), drawnKinds.end(), kind) == drawnKinds.end())
+    if (!drawnKinds.count(kind))
       continue;
     s += fmt::format("<rect x=\"{0:.1f}\" y=\"{1:.1f}\" width=\"12\" height=\"12\" fill=\"{2}\"/>"
                      "<text x=\"{3:.1f}\" y=\"{4:.1f}\">{5}</text>\n",
@@ -246,12 +247,12 @@ std::string planSvg(const PlanSummary &p) {
                      "<text x=\"{3:.1f}\" y=\"{4}\" fill=\"#666\">{5}</text>\n",
                      x, f.top, f.height - f.bottom, x + 3, f.top + 12, name);
   }
-  std::vector<std::string> drawnKinds;
+  std::set<std::string> drawnKinds;
   for (const PlanEntry &b : p.buffers) {
     bool fastLevel = !p.fastLevel.empty() && b.level == p.fastLevel;
     if (b.level != "ram" && !fastLevel)
       continue;
-    drawnKinds.push_back(b.kind);
+    drawnKinds.insert(b.kind);
     // the fast level is drawn at the bottom, the main RAM level above it
     double base = fastLevel ? 0.0 : double(p.fastArenaBytes);
     double x0 = f.x(double(b.first)), x1 = f.x(double(b.last + 1));
