@@ -27,6 +27,79 @@ bool fits(std::vector<PlanBuffer> buffers, int64_t capacity) {
   return planBuffers(buffers, options).ok;
 }
 
+/// Both levels' arenas when the buffers in `fast` go to the fast level.
+int64_t splitArena(const std::vector<PlanBuffer> &buffers, const std::set<int64_t> &fast) {
+  std::vector<PlanBuffer> slow, quick;
+  for (const PlanBuffer &b : buffers)
+    (fast.count(b.id) ? quick : slow).push_back(b);
+  return planBuffers(slow).arenaBytes + planBuffers(quick).arenaBytes;
+}
+
+/// The steps where the live bytes reach their maximum: [first, last] of all of them.
+std::pair<int64_t, int64_t> peakSpan(const std::vector<PlanBuffer> &buffers) {
+  std::vector<std::pair<int64_t, int64_t>> events;
+  for (const PlanBuffer &b : buffers) {
+    events.push_back({b.lower, b.size});
+    events.push_back({b.upper, -b.size});
+  }
+  std::sort(events.begin(), events.end());
+  int64_t live = 0, peak = -1, first = 0, last = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    live += events[i].second;
+    if (i + 1 < events.size() && events[i + 1].first == events[i].first)
+      continue; // the live bytes of a step count once all its events are in
+    if (live > peak) {
+      peak = live;
+      first = last = events[i].first;
+    } else if (live == peak) {
+      last = events[i].first;
+    }
+  }
+  return {first, last};
+}
+
+/// Moves buffers live at every peak step of the main level to the fast level while that lowers
+/// the main level's bound without raising the two bounds' sum; hottest candidates first.
+std::set<int64_t> shavePeak(const Graph &g, const std::vector<PlanBuffer> &buffers,
+                            int64_t capacity) {
+  std::vector<std::pair<double, size_t>> order;
+  for (size_t i = 0; i < buffers.size(); ++i)
+    if (buffers[i].size <= capacity)
+      order.push_back({accessesPerByte(g, TensorId(buffers[i].id)), i});
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto &a, const auto &b) { return a.first > b.first; });
+  std::set<int64_t> ids;
+  std::vector<PlanBuffer> fast;
+  for (bool moved = true; moved;) {
+    moved = false;
+    std::vector<PlanBuffer> slow;
+    for (const PlanBuffer &b : buffers)
+      if (!ids.count(b.id))
+        slow.push_back(b);
+    int64_t slowBound = planLowerBound(slow), fastBound = planLowerBound(fast);
+    auto [first, last] = peakSpan(slow);
+    for (const auto &[heat, i] : order) {
+      const PlanBuffer &b = buffers[i];
+      if (ids.count(b.id) || b.lower > first || b.upper <= last)
+        continue; // not live at every peak step: the peak would stay
+      std::vector<PlanBuffer> rest;
+      for (const PlanBuffer &x : slow)
+        if (x.id != b.id)
+          rest.push_back(x);
+      fast.push_back(b);
+      int64_t restBound = planLowerBound(rest);
+      if (restBound < slowBound && restBound + planLowerBound(fast) <= slowBound + fastBound &&
+          fits(fast, capacity)) {
+        ids.insert(b.id);
+        moved = true;
+        break;
+      }
+      fast.pop_back();
+    }
+  }
+  return ids;
+}
+
 } // namespace
 
 double accessesPerByte(const Graph &g, TensorId root) {
@@ -64,6 +137,32 @@ std::set<int64_t> chooseFastBuffers(const Graph &g, const std::vector<PlanBuffer
     ids.insert(buffers[i].id);
   }
   return ids;
+}
+
+FastChoice chooseFastLevel(const Graph &g, const std::vector<PlanBuffer> &buffers,
+                           int64_t capacity, int64_t arenaBudget) {
+  FastChoice hottest{chooseFastBuffers(g, buffers, capacity), "hottest"};
+  if (arenaBudget <= 0)
+    return hottest;
+  int64_t hottestArena = splitArena(buffers, hottest.ids);
+  if (hottestArena <= arenaBudget)
+    return hottest;
+  FastChoice best = hottest;
+  int64_t bestArena = hottestArena;
+  std::vector<FastChoice> options;
+  if (std::set<int64_t> shaved = shavePeak(g, buffers, capacity); !shaved.empty())
+    options.push_back({shaved, "peak"});
+  options.push_back({{}, "none"});
+  for (const FastChoice &option : options) {
+    int64_t arena = splitArena(buffers, option.ids);
+    if (arena <= arenaBudget)
+      return option;
+    if (arena < bestArena) {
+      best = option;
+      bestArena = arena;
+    }
+  }
+  return best;
 }
 
 } // namespace odlc

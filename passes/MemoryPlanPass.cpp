@@ -2,9 +2,10 @@
 // operand's buffer; graph outputs are computed in the caller's output array; every other
 // buffer gets a static offset in one arena from the offset solver, so that two buffers live at
 // the same step never overlap. On a target with a fast RAM level (DTCM, L1 scratchpad), the
-// hottest buffers that fit get their own arena there. Decisions are tensor attributes (mem,
-// offset, level, first, last, alias) and graph attributes (arena_bytes, lower_bound_bytes,
-// fast_level, fast_arena_bytes, fast_lower_bound_bytes).
+// hottest buffers that fit get their own arena there (or, when that split misses the RAM
+// budget, the buffers at the main arena's peak). Decisions are tensor attributes (mem, offset,
+// level, first, last, alias) and graph attributes (arena_bytes, lower_bound_bytes, fast_level,
+// fast_policy, fast_arena_bytes, fast_lower_bound_bytes).
 #include "LevelAssignment.h"
 #include "Pass.h"
 #include "Storage.h"
@@ -73,13 +74,20 @@ public:
     for (size_t i = 0; i < g.nodes.size(); ++i)
       if (s.inPlaceOperand[i] >= 0)
         g.nodes[i].attrs.set("inplace", int64_t(s.inPlaceOperand[i]));
+    int64_t statics = 0;
+    for (const StaticBuffer &b : staticBuffers(g))
+      if (b.level == "ram")
+        statics += b.bytes;
     const MemoryRegion *fast = fastRegion(context);
     std::vector<PlanBuffer> slow = buffers, quick;
     if (fast) {
-      std::set<int64_t> chosen = chooseFastBuffers(g, buffers, int64_t(fast->size));
+      int64_t budget = ramBudget(context);
+      FastChoice choice = chooseFastLevel(g, buffers, int64_t(fast->size),
+                                          budget > 0 ? std::max<int64_t>(budget - statics, 1) : 0);
+      g.attrs.set("fast_policy", choice.policy);
       slow.clear();
       for (const PlanBuffer &b : buffers)
-        (chosen.count(b.id) ? quick : slow).push_back(b);
+        (choice.ids.count(b.id) ? quick : slow).push_back(b);
     }
     PlanResult plan = planBuffers(slow), fastPlan = planBuffers(quick);
     for (const std::vector<PlanBuffer> *level : {&slow, &quick}) {
@@ -99,10 +107,6 @@ public:
     }
     g.attrs.set("arena_bytes", plan.arenaBytes + fastPlan.arenaBytes);
     g.attrs.set("lower_bound_bytes", plan.lowerBound + fastPlan.lowerBound);
-    int64_t statics = 0;
-    for (const StaticBuffer &b : staticBuffers(g))
-      if (b.level == "ram")
-        statics += b.bytes;
     if (statics > 0)
       g.attrs.set("static_ram_bytes", statics);
     // Both levels live in the RAM the budget bounds (one linker region from the first level).
@@ -137,10 +141,15 @@ private:
     return text;
   }
 
+  /// The RAM budget: --ram, else the target's RAM; 0 when there is none.
+  static int64_t ramBudget(const PassContext &context) {
+    if (context.ramBudget > 0)
+      return context.ramBudget;
+    return context.target ? context.target->ramBytes() : 0;
+  }
+
   PassResult checkBudget(const Graph &g, PassContext &context, int64_t arena, int64_t statics) {
-    int64_t budget = context.ramBudget;
-    if (budget <= 0 && context.target)
-      budget = context.target->ramBytes();
+    int64_t budget = ramBudget(context);
     if (budget <= 0 || arena + statics <= budget)
       return PassResult::Changed;
     context.ramNeeded = arena + statics;

@@ -46,6 +46,16 @@ const char *colorOf(const std::string &kind) {
   return "#4e79a7"; // activation
 }
 
+/// Why the fast level holds what it holds (LevelAssignment's policies).
+const char *fastLevelReason(const std::string &policy) {
+  if (policy == "peak")
+    return "buffers live at the main arena's peak, so that the plan fits the RAM budget (the "
+           "hottest buffers there did not)";
+  if (policy == "none")
+    return "left empty, because the plan fits the RAM budget only in one level";
+  return "the buffers with the most accesses per byte";
+}
+
 std::string budgetTable(const PlanSummary &p) {
   int64_t ram = p.arenaBytes + p.staticRamBytes;
   std::string md = "| memory | used | budget | use |\n|---|---:|---:|---|\n";
@@ -65,15 +75,18 @@ std::string budgetTable(const PlanSummary &p) {
   } else {
     // Each level is bounded by its own largest live set, so the sum can exceed the one-level
     // bound: say which bound is which.
-    md += fmt::format("Arena {} bytes in two levels: {} {} bytes of {} (bound {}), the buffers "
-                      "with the most accesses per byte, and ram {} bytes (bound {}). Lower bound "
-                      "for this split {} bytes ({:.1f} % over).",
+    md += fmt::format("Arena {} bytes in two levels: {} {} bytes of {} (bound {}), {}, and ram "
+                      "{} bytes (bound {}). Lower bound for this split {} bytes ({:.1f} % over).",
                       p.arenaBytes, p.fastLevel, p.fastArenaBytes, p.fastCapacity,
-                      p.fastLowerBoundBytes, p.arenaBytes - p.fastArenaBytes,
+                      p.fastLowerBoundBytes, fastLevelReason(p.fastPolicy),
+                      p.arenaBytes - p.fastArenaBytes,
                       p.lowerBoundBytes - p.fastLowerBoundBytes, p.lowerBoundBytes, over);
     md += fmt::format(" Scheduling took the one-level bound (the largest live set of one "
-                      "function) from {} to {} bytes; the split into levels adds the rest.",
-                      p.boundBeforeSchedule, p.boundAfterSchedule);
+                      "function) from {} to {} bytes{}.",
+                      p.boundBeforeSchedule, p.boundAfterSchedule,
+                      p.lowerBoundBytes > p.boundAfterSchedule
+                          ? "; the split into levels adds the rest"
+                          : "");
   }
   if (!p.cut.empty())
     md += fmt::format(" Training from `{}` with batches of {}.", markdownCell(p.cut), p.batch);

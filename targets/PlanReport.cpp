@@ -91,6 +91,7 @@ PlanSummary summarizePlan(const Graph &g, const TargetInfo &target, int64_t ramB
   p.fastLevel = g.attrs.getString("fast_level", "");
   p.fastArenaBytes = g.attrs.getInt("fast_arena_bytes", 0);
   p.fastLowerBoundBytes = g.attrs.getInt("fast_lower_bound_bytes", 0);
+  p.fastPolicy = g.attrs.getString("fast_policy", "hottest");
   for (const MemoryRegion &m : target.memories)
     if (m.name == p.fastLevel)
       p.fastCapacity = int64_t(m.size);
@@ -170,7 +171,8 @@ std::string planJson(const PlanSummary &p) {
     j["levels"] = {{p.fastLevel,
                     {{"arena_bytes", p.fastArenaBytes},
                      {"lower_bound_bytes", p.fastLowerBoundBytes},
-                     {"capacity_bytes", p.fastCapacity}}},
+                     {"capacity_bytes", p.fastCapacity},
+                     {"policy", p.fastPolicy}}},
                    {"ram",
                     {{"arena_bytes", p.arenaBytes - p.fastArenaBytes},
                      {"lower_bound_bytes", p.lowerBoundBytes - p.fastLowerBoundBytes}}}};

@@ -81,6 +81,14 @@ def residual():
                   tensor("fc", [5, 8], 2)])
 
 
+def wide_residual():
+    """residual() on 48x48 inputs: every activation (72 KiB) is bigger than a 64 KiB DTCM."""
+    m = residual()
+    m.graph.input[0].type.tensor_type.shape.dim[2].dim_value = 48
+    m.graph.input[0].type.tensor_type.shape.dim[3].dim_value = 48
+    return m
+
+
 def shared_weight():
     """One 3x3 weight used by two Conv layers."""
     nodes = [helper.make_node("Conv", ["x", "w"], ["a"], "conv1", pads=[1, 1, 1, 1]),
@@ -121,7 +129,7 @@ def odd_names():
     return m
 
 
-MODELS = {f.__name__: f for f in [conv_bn, activations, shape_subgraph, residual,
+MODELS = {f.__name__: f for f in [conv_bn, activations, shape_subgraph, residual, wide_residual,
                                    shared_weight, unsupported_op, dynamic_batch, odd_names]}
 # Models whose bytes are edited after saving: (model, old bytes, new bytes of the same length).
 # A Python string cannot hold invalid UTF-8, so the bad name is written as bytes.
