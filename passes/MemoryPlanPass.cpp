@@ -81,7 +81,7 @@ public:
     const MemoryRegion *fast = fastRegion(context);
     std::vector<PlanBuffer> slow = buffers, quick;
     if (fast) {
-      int64_t budget = ramBudget(context);
+      int64_t budget = context.effectiveRamBudget();
       FastChoice choice = chooseFastLevel(g, buffers, int64_t(fast->size),
                                           budget > 0 ? std::max<int64_t>(budget - statics, 1) : 0);
       g.attrs.set("fast_policy", choice.policy);
@@ -141,15 +141,8 @@ private:
     return text;
   }
 
-  /// The RAM budget: --ram, else the target's RAM; 0 when there is none.
-  static int64_t ramBudget(const PassContext &context) {
-    if (context.ramBudget > 0)
-      return context.ramBudget;
-    return context.target ? context.target->ramBytes() : 0;
-  }
-
   PassResult checkBudget(const Graph &g, PassContext &context, int64_t arena, int64_t statics) {
-    int64_t budget = ramBudget(context);
+    int64_t budget = context.effectiveRamBudget();
     if (budget <= 0 || arena + statics <= budget)
       return PassResult::Changed;
     context.ramNeeded = arena + statics;

@@ -53,6 +53,9 @@ struct PassContext {
                         const std::vector<double> &densities)>
       ramForCut;
   std::string largestConsumers; ///< with ramNeeded: "name (bytes), ..." largest first
+
+  /// The RAM budget in bytes: --ram, else the target's RAM; 0 when there is neither.
+  int64_t effectiveRamBudget() const;
 };
 
 class Pass {

@@ -3,6 +3,7 @@
 #include "Diagnostics.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
+#include "targets/TargetInfo.h"
 
 #include <algorithm>
 
@@ -67,6 +68,12 @@ void runPipeline(Graph &graph, PassContext &context, const PassManagerOptions &o
     if (options.stopAfter == entry.name)
       return;
   }
+}
+
+int64_t PassContext::effectiveRamBudget() const {
+  if (ramBudget > 0)
+    return ramBudget;
+  return target ? target->ramBytes() : 0;
 }
 
 } // namespace odlc

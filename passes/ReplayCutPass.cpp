@@ -93,7 +93,7 @@ private:
   /// ramForCut) so the choice rests on real plans, not on a formula. Choosing the earliest cut
   /// that fits makes a bigger budget never give a shallower tail.
   const CutInfo *chooseAuto(Graph &g, const std::vector<CutInfo> &cuts, PassContext &context) {
-    int64_t budget = ramBudget(context);
+    int64_t budget = context.effectiveRamBudget();
     std::string rejected;
     for (size_t i = 0; i < cuts.size(); ++i) {
       int64_t bound = trainingLowerBound(cuts[i], context.train);
@@ -173,12 +173,6 @@ private:
     return context.ramForCut(cut.name, sparse == "auto" ? std::string("none") : sparse, {});
   }
 
-  static int64_t ramBudget(const PassContext &context) {
-    return context.ramBudget > 0 ? context.ramBudget
-           : context.target      ? context.target->ramBytes()
-                                 : 0;
-  }
-
   /// --sparse auto. With `--train-from auto`: the deepest cut whose plan fits the budget with
   /// every sparse layer at kAutoMinDensity or more; without one, `dense` (the deepest that fits
   /// dense). With a named cut: that cut. Then the densest step of the density ladder that fits.
@@ -193,7 +187,7 @@ private:
     }
     if (!context.ramForCut)
       return &dense;
-    int64_t budget = ramBudget(context);
+    int64_t budget = context.effectiveRamBudget();
     auto fits = [&](const CutInfo &cut, const std::vector<double> &densities) {
       int64_t need = context.ramForCut(cut.name, "auto", densities);
       return need >= 0 && (budget <= 0 || need <= budget);
