@@ -27,6 +27,22 @@ bool fits(std::vector<PlanBuffer> buffers, int64_t capacity) {
   return planBuffers(buffers, options).ok;
 }
 
+/// Indices of the buffers that fit `capacity` and are not in `except`, most accesses per
+/// byte first.
+std::vector<size_t> hottestFirst(const Graph &g, const std::vector<PlanBuffer> &buffers,
+                                 int64_t capacity, const std::set<int64_t> &except) {
+  std::vector<std::pair<double, size_t>> heat;
+  for (size_t i = 0; i < buffers.size(); ++i)
+    if (buffers[i].size <= capacity && !except.count(buffers[i].id))
+      heat.push_back({accessesPerByte(g, TensorId(buffers[i].id)), i});
+  std::stable_sort(heat.begin(), heat.end(),
+                   [](const auto &a, const auto &b) { return a.first > b.first; });
+  std::vector<size_t> order;
+  for (const auto &[h, i] : heat)
+    order.push_back(i);
+  return order;
+}
+
 /// Both levels' arenas when the buffers in `fast` go to the fast level.
 int64_t splitArena(const std::vector<PlanBuffer> &buffers, const std::set<int64_t> &fast) {
   std::vector<PlanBuffer> slow, quick;
@@ -62,12 +78,7 @@ std::pair<int64_t, int64_t> peakSpan(const std::vector<PlanBuffer> &buffers) {
 /// the main level's bound without raising the two bounds' sum; hottest candidates first.
 std::set<int64_t> shavePeak(const Graph &g, const std::vector<PlanBuffer> &buffers,
                             int64_t capacity) {
-  std::vector<std::pair<double, size_t>> order;
-  for (size_t i = 0; i < buffers.size(); ++i)
-    if (buffers[i].size <= capacity)
-      order.push_back({accessesPerByte(g, TensorId(buffers[i].id)), i});
-  std::stable_sort(order.begin(), order.end(),
-                   [](const auto &a, const auto &b) { return a.first > b.first; });
+  std::vector<size_t> order = hottestFirst(g, buffers, capacity, {});
   std::set<int64_t> ids;
   std::vector<PlanBuffer> fast;
   for (bool moved = true; moved;) {
@@ -78,7 +89,7 @@ std::set<int64_t> shavePeak(const Graph &g, const std::vector<PlanBuffer> &buffe
         slow.push_back(b);
     int64_t slowBound = planLowerBound(slow), fastBound = planLowerBound(fast);
     auto [first, last] = peakSpan(slow);
-    for (const auto &[heat, i] : order) {
+    for (size_t i : order) {
       const PlanBuffer &b = buffers[i];
       if (ids.count(b.id) || b.lower > first || b.upper <= last)
         continue; // not live at every peak step: the peak would stay
@@ -96,6 +107,33 @@ std::set<int64_t> shavePeak(const Graph &g, const std::vector<PlanBuffer> &buffe
       }
       fast.pop_back();
     }
+  }
+  return ids;
+}
+
+/// Adds buffers to `ids`, hottest first, while the fast level's buffers plan within
+/// `capacity` and, with an `arenaBudget` (0: none), both levels' bounds fit it together.
+std::set<int64_t> addHottest(const Graph &g, const std::vector<PlanBuffer> &buffers,
+                             int64_t capacity, std::set<int64_t> ids, int64_t arenaBudget) {
+  std::vector<PlanBuffer> fast;
+  for (const PlanBuffer &b : buffers)
+    if (ids.count(b.id))
+      fast.push_back(b);
+  for (size_t i : hottestFirst(g, buffers, capacity, ids)) {
+    fast.push_back(buffers[i]);
+    bool withinBudget = true;
+    if (arenaBudget > 0) {
+      std::vector<PlanBuffer> slow;
+      for (const PlanBuffer &b : buffers)
+        if (!ids.count(b.id) && b.id != buffers[i].id)
+          slow.push_back(b);
+      withinBudget = planLowerBound(slow) + planLowerBound(fast) <= arenaBudget;
+    }
+    if (!withinBudget || !fits(fast, capacity)) {
+      fast.pop_back();
+      continue;
+    }
+    ids.insert(buffers[i].id);
   }
   return ids;
 }
@@ -120,23 +158,7 @@ double accessesPerByte(const Graph &g, TensorId root) {
 
 std::set<int64_t> chooseFastBuffers(const Graph &g, const std::vector<PlanBuffer> &buffers,
                                     int64_t capacity) {
-  std::vector<std::pair<double, size_t>> order;
-  for (size_t i = 0; i < buffers.size(); ++i)
-    if (buffers[i].size <= capacity)
-      order.push_back({accessesPerByte(g, TensorId(buffers[i].id)), i});
-  std::stable_sort(order.begin(), order.end(),
-                   [](const auto &a, const auto &b) { return a.first > b.first; });
-  std::vector<PlanBuffer> chosen;
-  std::set<int64_t> ids;
-  for (const auto &[heat, i] : order) {
-    chosen.push_back(buffers[i]);
-    if (!fits(chosen, capacity)) {
-      chosen.pop_back();
-      continue;
-    }
-    ids.insert(buffers[i].id);
-  }
-  return ids;
+  return addHottest(g, buffers, capacity, {}, 0);
 }
 
 FastChoice chooseFastLevel(const Graph &g, const std::vector<PlanBuffer> &buffers,
@@ -147,12 +169,18 @@ FastChoice chooseFastLevel(const Graph &g, const std::vector<PlanBuffer> &buffer
   int64_t hottestArena = splitArena(buffers, hottest.ids);
   if (hottestArena <= arenaBudget)
     return hottest;
-  FastChoice best = hottest;
-  int64_t bestArena = hottestArena;
+  // The peak's buffers first, then the hottest others the budget leaves room for; failing
+  // that, the peak's alone; failing that, nothing.
+  std::set<int64_t> shaved = shavePeak(g, buffers, capacity);
+  std::set<int64_t> filled = addHottest(g, buffers, capacity, shaved, arenaBudget);
   std::vector<FastChoice> options;
-  if (std::set<int64_t> shaved = shavePeak(g, buffers, capacity); !shaved.empty())
+  if (!filled.empty())
+    options.push_back({filled, shaved.empty() ? "fill" : "peak"});
+  if (!shaved.empty() && shaved != filled)
     options.push_back({shaved, "peak"});
   options.push_back({{}, "none"});
+  FastChoice best = hottest;
+  int64_t bestArena = hottestArena;
   for (const FastChoice &option : options) {
     int64_t arena = splitArena(buffers, option.ids);
     if (arena <= arenaBudget)

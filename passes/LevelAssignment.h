@@ -24,14 +24,17 @@ std::set<int64_t> chooseFastBuffers(const Graph &graph, const std::vector<PlanBu
                                     int64_t capacity);
 
 /// The fast level's buffers and why: "hottest" (speed first), "peak" (buffers live at the main
-/// level's peak, to fit the budget) or "none" (the budget fits only without the split).
+/// level's peak, to fit the budget, then the hottest others the budget leaves room for),
+/// "fill" (no buffer at the peak fits the fast level: only the hottest that keep the budget)
+/// or "none" (the budget fits only without the split).
 struct FastChoice {
   std::set<int64_t> ids;
   std::string policy;
 };
 
 /// The hottest split when both levels' arenas together fit `arenaBudget` bytes (0: no
-/// budget); otherwise the first of "peak" and "none" that fits, or the one needing least.
+/// budget); otherwise the first of "peak" (or "fill"), the peak's buffers alone and "none"
+/// that fits, or the one needing least.
 FastChoice chooseFastLevel(const Graph &graph, const std::vector<PlanBuffer> &buffers,
                            int64_t capacity, int64_t arenaBudget);
 

@@ -49,8 +49,11 @@ const char *colorOf(const std::string &kind) {
 /// Why the fast level holds what it holds (LevelAssignment's policies).
 const char *fastLevelReason(const std::string &policy) {
   if (policy == "peak")
-    return "buffers live at the main arena's peak, so that the plan fits the RAM budget (the "
-           "hottest buffers there did not)";
+    return "buffers live at the main arena's peak, so that the plan fits the RAM budget (with "
+           "the hottest buffers there it did not), then the hottest others it leaves room for";
+  if (policy == "fill")
+    return "the hottest buffers the RAM budget leaves room for (none at the main arena's peak "
+           "fits there)";
   if (policy == "none")
     return "left empty, because the plan fits the RAM budget only in one level";
   return "the buffers with the most accesses per byte";

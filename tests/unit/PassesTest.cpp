@@ -2,6 +2,7 @@
 // reference interpreter gives the same outputs before and after it).
 #include "Diagnostics.h"
 #include "Interpreter.h"
+#include "LevelAssignment.h"
 #include "PassManager.h"
 #include "Storage.h"
 #include "TestUtils.h"
@@ -187,4 +188,60 @@ TEST(Pipeline, WholePipelineKeepsNumbers) {
   PassContext context;
   runPipeline(g, context);
   EXPECT_LT(equivalenceError(before, g), 1e-6);
+}
+
+namespace {
+
+/// Four tensors of equal heat (a chain of Relus), as ids for made-up buffers: the fast level's
+/// order is then the buffers' order.
+std::vector<TensorId> equalHeatTensors(Graph &g) {
+  OnnxBuilder b;
+  b.input("x", {1, 4}).output("y");
+  b.node("Relu", {"x"}, {"t1"});
+  b.node("Relu", {"t1"}, {"t2"});
+  b.node("Relu", {"t2"}, {"t3"});
+  b.node("Relu", {"t3"}, {"t4"});
+  b.node("Relu", {"t4"}, {"y"});
+  g = importModel(b);
+  return {g.findTensor("t1"), g.findTensor("t2"), g.findTensor("t3"), g.findTensor("t4")};
+}
+
+PlanBuffer madeUp(TensorId id, int64_t lower, int64_t upper, int64_t size) {
+  PlanBuffer b;
+  b.id = int64_t(id);
+  b.lower = lower;
+  b.upper = upper;
+  b.size = size;
+  return b;
+}
+
+} // namespace
+
+TEST(LevelAssignment, FastLevelFollowsTheBudget) {
+  Graph g;
+  std::vector<TensorId> t = equalHeatTensors(g);
+  // Steps 0-1: P (80 B) and Q (200 B), the peak of 280; steps 2-3: H1 and H2 (60 B each).
+  std::vector<PlanBuffer> buffers = {madeUp(t[0], 0, 2, 80), madeUp(t[1], 0, 2, 200),
+                                     madeUp(t[2], 2, 4, 60), madeUp(t[3], 2, 4, 60)};
+  const int64_t capacity = 150;
+  // No budget: every buffer that fits goes fast; the two levels then need 200 + 120 bytes.
+  FastChoice free = chooseFastLevel(g, buffers, capacity, 0);
+  EXPECT_EQ(free.policy, "hottest");
+  EXPECT_EQ(free.ids, (std::set<int64_t>{t[0], t[2], t[3]}));
+  EXPECT_EQ(chooseFastLevel(g, buffers, capacity, 320).policy, "hottest");
+  // 300 bytes: P leaves the peak (200 + 80), then H1 still fits the budget, H2 does not.
+  FastChoice peak = chooseFastLevel(g, buffers, capacity, 300);
+  EXPECT_EQ(peak.policy, "peak");
+  EXPECT_EQ(peak.ids, (std::set<int64_t>{t[0], t[2]}));
+  // With Q too big for the fast level and P gone, nothing is at the peak that can move: the
+  // hottest that fit the budget ("fill"), or nothing.
+  buffers[0].size = 200;
+  FastChoice fill = chooseFastLevel(g, buffers, capacity, 460);
+  EXPECT_EQ(fill.policy, "fill");
+  EXPECT_EQ(fill.ids, (std::set<int64_t>{t[2]}));
+  FastChoice none = chooseFastLevel(g, buffers, capacity, 400);
+  EXPECT_EQ(none.policy, "none");
+  EXPECT_TRUE(none.ids.empty());
+  // Below one level's need nothing fits: the choice needing least, which is no split.
+  EXPECT_EQ(chooseFastLevel(g, buffers, capacity, 399).policy, "none");
 }
