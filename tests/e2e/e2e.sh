@@ -3,7 +3,9 @@
 # compiled by odlc, built for a board, run, and compared with the PyTorch outputs.
 #
 #   e2e.sh export                     export the reference models to $WORK/models (PyTorch)
-#   e2e.sh model MODEL TARGET [TOL]   odlc compile --target TARGET; build with examples/boards
+#   e2e.sh model MODEL TARGET [TOL [RAM POLICY]]
+#                                     odlc compile --target TARGET [--ram RAM, checking the fast
+#                                     level's policy]; build with examples/boards
 #                                     (host: ASan+UBSan, no recovery); run harness/check_model
 #                                     on the probes; fail if the worst relative error > TOL
 #                                     (default 1e-4). Appends a line to $WORK/results.tsv.
@@ -143,8 +145,10 @@ record() { # MODEL TARGET WORST STATUS COMPILE_S BUILD_S RUN_S
 }
 
 cmd_model() {
-  [ $# -ge 2 ] || die "usage: e2e.sh model MODEL TARGET [TOLERANCE]"
-  local m=$1 t=$2 tol=${3:-1e-4}
+  [ $# -ge 2 ] || die "usage: e2e.sh model MODEL TARGET [TOLERANCE [RAM POLICY]]"
+  local m=$1 t=$2 tol=${3:-1e-4} ram=${4:-} policy=${5:-}
+  local -a budget=()
+  [ -z "$ram" ] || budget=(--ram "$ram")
   need_odlc
   need_model "$m"
   [ -f "$BOARDS/$t.conf" ] || die "unknown target '$t'"
@@ -154,16 +158,24 @@ cmd_model() {
     if [ "$BOARD_KIND" != host ]; then need_tool "$BOARD_CC"; need_tool "$QEMU_SYSTEM"; fi
   )
   local dir label=$t
-  dir=$(scratch "run/${m}_$t")
+  dir=$(scratch "run/${m}_$t${ram:+_ram$ram}")
   [ "$t" = host ] && label=host-asan
+  [ -z "$ram" ] || label="$t@$ram"
   local out=$dir/out fw=$dir/fw.elf in=$MODELS_DIR/$m/input.bin ref=$MODELS_DIR/$m/expected.bin
   local t0 t1 t2 t3 rc=0
 
   t0=$(now)
-  echo "+ odlc compile $m --target $t"
-  if ! "$ODLC" compile "$MODELS_DIR/$m/model.onnx" -o "$out" --target "$t" --train-from none; then
+  echo "+ odlc compile $m --target $t ${budget[*]}"
+  if ! "$ODLC" compile "$MODELS_DIR/$m/model.onnx" -o "$out" --target "$t" --train-from none \
+    "${budget[@]}"; then
     record "$m" "$label" - COMPILE_ERROR - - -
     echo "FAIL: odlc compile failed ($m, $t)"
+    return 1
+  fi
+  # Under a tight budget the fast level's policy is what this run is about: check it is the one.
+  if [ -n "$policy" ] && ! grep -q "\"policy\": \"$policy\"" "$out/memory_plan.json"; then
+    echo "FAIL: expected the fast level's policy '$policy' ($m, $t, --ram $ram)"
+    grep '"policy"' "$out/memory_plan.json"
     return 1
   fi
   t1=$(now)
