@@ -43,11 +43,19 @@ std::vector<size_t> hottestFirst(const Graph &g, const std::vector<PlanBuffer> &
   return order;
 }
 
+/// The buffers whose ids are (or, with `inside` false, are not) in `ids`.
+std::vector<PlanBuffer> select(const std::vector<PlanBuffer> &buffers,
+                               const std::set<int64_t> &ids, bool inside) {
+  std::vector<PlanBuffer> result;
+  for (const PlanBuffer &b : buffers)
+    if (bool(ids.count(b.id)) == inside)
+      result.push_back(b);
+  return result;
+}
+
 /// Both levels' arenas when the buffers in `fast` go to the fast level.
 int64_t splitArena(const std::vector<PlanBuffer> &buffers, const std::set<int64_t> &fast) {
-  std::vector<PlanBuffer> slow, quick;
-  for (const PlanBuffer &b : buffers)
-    (fast.count(b.id) ? quick : slow).push_back(b);
+  std::vector<PlanBuffer> slow = select(buffers, fast, false), quick = select(buffers, fast, true);
   return planBuffers(slow).arenaBytes + planBuffers(quick).arenaBytes;
 }
 
@@ -83,22 +91,15 @@ std::set<int64_t> shavePeak(const Graph &g, const std::vector<PlanBuffer> &buffe
   std::vector<PlanBuffer> fast;
   for (bool moved = true; moved;) {
     moved = false;
-    std::vector<PlanBuffer> slow;
-    for (const PlanBuffer &b : buffers)
-      if (!ids.count(b.id))
-        slow.push_back(b);
+    std::vector<PlanBuffer> slow = select(buffers, ids, false);
     int64_t slowBound = planLowerBound(slow), fastBound = planLowerBound(fast);
     auto [first, last] = peakSpan(slow);
     for (size_t i : order) {
       const PlanBuffer &b = buffers[i];
       if (ids.count(b.id) || b.lower > first || b.upper <= last)
         continue; // not live at every peak step: the peak would stay
-      std::vector<PlanBuffer> rest;
-      for (const PlanBuffer &x : slow)
-        if (x.id != b.id)
-          rest.push_back(x);
       fast.push_back(b);
-      int64_t restBound = planLowerBound(rest);
+      int64_t restBound = planLowerBound(select(slow, {b.id}, false));
       if (restBound < slowBound && restBound + planLowerBound(fast) <= slowBound + fastBound &&
           fits(fast, capacity)) {
         ids.insert(b.id);
@@ -115,25 +116,17 @@ std::set<int64_t> shavePeak(const Graph &g, const std::vector<PlanBuffer> &buffe
 /// `capacity` and, with an `arenaBudget` (0: none), both levels' bounds fit it together.
 std::set<int64_t> addHottest(const Graph &g, const std::vector<PlanBuffer> &buffers,
                              int64_t capacity, std::set<int64_t> ids, int64_t arenaBudget) {
-  std::vector<PlanBuffer> fast;
-  for (const PlanBuffer &b : buffers)
-    if (ids.count(b.id))
-      fast.push_back(b);
+  std::vector<PlanBuffer> fast = select(buffers, ids, true);
   for (size_t i : hottestFirst(g, buffers, capacity, ids)) {
     fast.push_back(buffers[i]);
-    bool withinBudget = true;
-    if (arenaBudget > 0) {
-      std::vector<PlanBuffer> slow;
-      for (const PlanBuffer &b : buffers)
-        if (!ids.count(b.id) && b.id != buffers[i].id)
-          slow.push_back(b);
-      withinBudget = planLowerBound(slow) + planLowerBound(fast) <= arenaBudget;
-    }
+    ids.insert(buffers[i].id);
+    bool withinBudget = arenaBudget <= 0 || planLowerBound(select(buffers, ids, false)) +
+                                                    planLowerBound(fast) <=
+                                                arenaBudget;
     if (!withinBudget || !fits(fast, capacity)) {
       fast.pop_back();
-      continue;
+      ids.erase(buffers[i].id);
     }
-    ids.insert(buffers[i].id);
   }
   return ids;
 }

@@ -2,6 +2,7 @@
 // after the cut is the trainable tail; its Conv/Gemm/MatMul weights and biases are marked
 // `trainable`. The decision and why are graph attributes: train.cut, train.cut_reason and, for
 // `auto`, train.runner_up.
+#include "Bisect.h"
 #include "Cuts.h"
 #include "Pass.h"
 #include "SparseAuto.h"
@@ -220,7 +221,9 @@ private:
                   std::string("auto: dense; no deeper cut fits the budget at p >= 0.5"));
       return chosen;
     }
-    size_t best = densestFitting(ladder, [&](size_t k) { return fits(*chosen, ladder[k]); });
+    // fits at the ladder's first step; memory grows along it
+    size_t best = size_t(lastTrue(0, int64_t(ladder.size()) - 1,
+                                  [&](int64_t k) { return fits(*chosen, ladder[size_t(k)]); }));
     g.attrs.set("train.sparse_densities", ladder[best]);
     g.attrs.set("train.sparse_reason",
                 fmt::format("auto: p {} per layer, the densest of {} ladder steps whose plan fits "
@@ -238,18 +241,6 @@ private:
                               dense.name, dense.trainableParams, chosen->trainableParams));
     }
     return chosen;
-  }
-
-  /// The last index k of the ladder with fits(k), given fits(0) (memory grows along it).
-  template <typename Fits> static size_t densestFitting(const std::vector<std::vector<double>> &ladder, Fits fits) {
-    size_t lo = 0, hi = ladder.size() - 1;
-    if (fits(hi))
-      return hi;
-    while (hi - lo > 1) {
-      size_t mid = lo + (hi - lo) / 2;
-      (fits(mid) ? lo : hi) = mid;
-    }
-    return lo;
   }
 
   /// trainingLowerBound with every sparse layer keeping kAutoMinDensity of its input channels

@@ -1,5 +1,6 @@
 #include "driver/BudgetAdvice.h"
 
+#include "Bisect.h"
 #include "Cuts.h"
 #include "Diagnostics.h"
 #include "PassManager.h"
@@ -7,7 +8,6 @@
 
 #include <fmt/format.h>
 
-#include <functional>
 
 namespace odlc {
 
@@ -57,29 +57,18 @@ std::string laterCut(const Graph &pristine, const CompileOptions &o) {
   return "";
 }
 
-/// The largest value in [low, current) for which `fits` holds, or 0 when none does; `fits` is
-/// assumed monotone (a smaller value never needs more RAM).
-int64_t largestFitting(int64_t low, int64_t current, const std::function<bool(int64_t)> &fits) {
-  if (current <= low || !fits(low))
-    return 0;
-  int64_t lo = low, hi = current; // fits at lo, not known to fit at hi
-  while (hi - lo > 1) {
-    int64_t mid = lo + (hi - lo) / 2;
-    (fits(mid) ? lo : hi) = mid;
-  }
-  return lo;
-}
-
 /// The largest value of one training flag in [low, its current value) that fits, as
 /// "FLAG N", or "" when none does.
 std::string largestThatFits(const Graph &pristine, const CompileOptions &o, const char *flag,
                             int64_t TrainOptions::*field, int64_t low) {
-  int64_t value = largestFitting(low, o.train.*field, [&](int64_t n) {
+  auto fits = [&](int64_t n) {
     CompileOptions alt = o;
     alt.train.*field = n;
     return ramNeeded(pristine, alt) == 0;
-  });
-  return value ? fmt::format("{} {}", flag, value) : "";
+  };
+  if (o.train.*field <= low || !fits(low))
+    return "";
+  return fmt::format("{} {}", flag, lastTrue(low, o.train.*field - 1, fits));
 }
 
 } // namespace

@@ -199,20 +199,6 @@ TEST(PlanProblem, NeighbourListsDependOnThePairsNotTheBufferCount) {
   EXPECT_EQ(a, b);
 }
 
-TEST(BufferPlanner, ManyBuffersWithFewOverlapsArePlannedWithNeighbourLists) {
-  // 50,000 buffers, each live with a handful of others: far above the exact
-  // search's limit, but the greedy orders use neighbour lists (a full scan of
-  // the placed buffers took minutes at 100,000 buffers).
-  Rng rng(12);
-  std::vector<PlanBuffer> buffers;
-  for (int i = 0; i < 50000; ++i)
-    buffers.push_back(buffer(i, i, i + rng.range(1, 8), 16 * rng.range(1, 64)));
-  PlanResult result = odlc::planBuffers(buffers);
-  ASSERT_TRUE(result.ok);
-  EXPECT_EQ(odlc::verifyPlan(buffers), "");
-  EXPECT_LE(double(result.arenaBytes), 1.5 * double(result.lowerBound));
-}
-
 TEST(BufferPlanner, EmptyInput) {
   std::vector<PlanBuffer> buffers;
   PlanResult result = odlc::planBuffers(buffers);
