@@ -420,9 +420,12 @@ op_group() {
   [ "$target" = host ] || label=$group@$target
   for d in "$root/$group"/*/; do
     d=${d%/}
+    # Each target has its own outputs and logs: ctest runs a group's targets at the same time.
     local k status desc batch samples st fields out=$d/out fw=$d/fw cflags=$SANITIZE
+    local build_log=$d/build.log run_log=$d/run.log
     if [ "$target" != host ]; then
       out=$d/out_$target fw=$d/fw_$target cflags=""
+      build_log=$d/build_$target.log run_log=$d/run_$target.log
       [ -d "$out" ] || continue
     fi
     k=$(basename "$d")
@@ -439,27 +442,27 @@ print(c.get("odlc_command", "")); print(c.get("message", ""))' "$d/case.json"
       fails=$((fails + 1))
       continue
     fi
-    if ! build_fw "$target" "$out" "$fw" "$cflags" >"$d/build.log" 2>&1; then
-      cat "$d/build.log"
+    if ! build_fw "$target" "$out" "$fw" "$cflags" >"$build_log" 2>&1; then
+      cat "$build_log"
       record_op "$label" "$k" "$desc" "$samples/$batch" - - - - BUILD_ERROR
       fails=$((fails + 1))
       continue
     fi
-    run_check "$target" "$fw" "$d/ref" "$tol" >"$d/run.log" 2>&1
+    run_check "$target" "$fw" "$d/ref" "$tol" >"$run_log" 2>&1
     st=$(status_of_rc $run_rc)
-    fields=$(summary_fields "$d/run.log")
+    fields=$(summary_fields "$run_log")
     [ "$fields" != "$NO_FIELDS" ] || st=RUN_ERROR
     local renamed
     renamed=$("$PYTHON" -c 'import json, sys
 print(json.load(open(sys.argv[1]))["plan_name_mismatch"] or "")' "$d/ref/reference.json")
     [ "$st" = PASS ] && [ -n "$renamed" ] && st=NAME_MISMATCH
     if [ "$st" != PASS ]; then
-      cat "$d/run.log"
+      cat "$run_log"
       [ "$st" != NAME_MISMATCH ] || echo "memory_plan.json train.trainable names that are" \
         "not the ONNX weight names (odlc: ONNX): $renamed"
       fails=$((fails + 1))
     else
-      grep '^tensor \|^train: ' "$d/run.log"
+      grep '^tensor \|^train: ' "$run_log"
     fi
     # fields: before update weights loss probes_before probes ...
     read -r _ upd wts loss _ probes _ <<<"$fields"
