@@ -9,8 +9,8 @@
 
 namespace odlc {
 
-/// One clause for the diagnostic, e.g. "nearest fits: --train-from X (180000 B) or
-/// --replay-bits 8 (200000 B); or raise --ram to 300000". `pristine` is the imported graph.
+/// One clause for the diagnostic, e.g. "nearest that fits: --train-from X, or --replay-bits 8,
+/// or --batch 18, or --ram 479564" (`needed`). `pristine` is the imported graph.
 std::string budgetAdvice(const Graph &pristine, const CompileOptions &options, int64_t needed);
 
 } // namespace odlc
