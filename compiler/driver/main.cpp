@@ -82,7 +82,12 @@ int runCuts(const std::string &model, int64_t batch, bool json,
   return 0;
 }
 
-int runPlanBuffers(const std::string &in, const std::string &out, const std::string &capacity) {
+int runPlanBuffers(const std::string &in, const std::string &out, const std::string &capacity,
+                   int64_t searchNodes) {
+  if (searchNodes < 0)
+    fail("--search-nodes {} is negative; give 0 for the heuristics alone, or more for a closer "
+         "plan",
+         searchNodes);
   std::ifstream file(in);
   if (!file)
     fail("cannot open '{}': {}", in, std::strerror(errno));
@@ -95,6 +100,7 @@ int runPlanBuffers(const std::string &in, const std::string &out, const std::str
   PlanOptions options;
   if (!capacity.empty())
     options.capacity = parseSize(capacity, "--capacity", "for no limit");
+  options.searchBudget = searchNodes;
   PlanResult result = planBuffers(buffers, options);
   if (!result.ok && result.lowerBound > options.capacity)
     fail("'{}': {} bytes are live at one step, more than --capacity {}; raise the capacity", in,
@@ -370,11 +376,16 @@ int main(int argc, char **argv) {
       ->needs(dataOption);
 
   std::string csvIn, csvOut, csvCapacity;
+  int64_t csvSearchNodes = PlanOptions{}.searchBudget;
   CLI::App *plan = app.add_subcommand("plan-buffers", "run the memory planner on a CSV");
   plan->add_option("input", csvIn, "CSV with id,lower,upper,size")->required();
   plan->add_option("-o,--output", csvOut, "write the plan (adds an offset column)");
   plan->add_option("--capacity", csvCapacity,
                    "SIZE the arena must fit in (MiniMalloc's capacity); default: none");
+  plan->add_option("--search-nodes", csvSearchNodes,
+                   "N: search work per core, in nodes (not seconds, so plans are repeatable); "
+                   "0: heuristics only")
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -397,7 +408,7 @@ int main(int argc, char **argv) {
       return runExplore(exploreOptions, exploreShapes, exploreRam, exploreFlash,
                         exploreDensities);
     if (app.got_subcommand("plan-buffers"))
-      return runPlanBuffers(csvIn, csvOut, csvCapacity);
+      return runPlanBuffers(csvIn, csvOut, csvCapacity, csvSearchNodes);
     return runCompile(options, inputShapes, ram, flash);
   } catch (const Error &e) {
     std::cerr << "odlc: error: " << oneLine(e.what()) << "\n";
