@@ -59,29 +59,6 @@ int64_t splitArena(const std::vector<PlanBuffer> &buffers, const std::set<int64_
   return planBuffers(slow).arenaBytes + planBuffers(quick).arenaBytes;
 }
 
-/// The steps where the live bytes reach their maximum: [first, last] of all of them.
-std::pair<int64_t, int64_t> peakSpan(const std::vector<PlanBuffer> &buffers) {
-  std::vector<std::pair<int64_t, int64_t>> events;
-  for (const PlanBuffer &b : buffers) {
-    events.push_back({b.lower, b.size});
-    events.push_back({b.upper, -b.size});
-  }
-  std::sort(events.begin(), events.end());
-  int64_t live = 0, peak = -1, first = 0, last = 0;
-  for (size_t i = 0; i < events.size(); ++i) {
-    live += events[i].second;
-    if (i + 1 < events.size() && events[i + 1].first == events[i].first)
-      continue; // the live bytes of a step count once all its events are in
-    if (live > peak) {
-      peak = live;
-      first = last = events[i].first;
-    } else if (live == peak) {
-      last = events[i].first;
-    }
-  }
-  return {first, last};
-}
-
 /// Moves buffers live at every peak step of the main level to the fast level while that lowers
 /// the main level's bound without raising the two bounds' sum; hottest candidates first.
 std::set<int64_t> shavePeak(const Graph &g, const std::vector<PlanBuffer> &buffers,
@@ -92,11 +69,11 @@ std::set<int64_t> shavePeak(const Graph &g, const std::vector<PlanBuffer> &buffe
   for (bool moved = true; moved;) {
     moved = false;
     std::vector<PlanBuffer> slow = select(buffers, ids, false);
-    int64_t slowBound = planLowerBound(slow), fastBound = planLowerBound(fast);
-    auto [first, last] = peakSpan(slow);
+    LivePeak peak = livePeak(slow);
+    int64_t slowBound = peak.bytes, fastBound = planLowerBound(fast);
     for (size_t i : order) {
       const PlanBuffer &b = buffers[i];
-      if (ids.count(b.id) || b.lower > first || b.upper <= last)
+      if (ids.count(b.id) || b.lower > peak.firstStep || b.upper <= peak.lastStep)
         continue; // not live at every peak step: the peak would stay
       fast.push_back(b);
       int64_t restBound = planLowerBound(select(slow, {b.id}, false));

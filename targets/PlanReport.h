@@ -43,7 +43,7 @@ struct PlanSummary {
   int64_t staticRamBytes = 0; ///< trainable weights, state, replay buffer (outside the arena)
   std::string fastLevel;      ///< name of the fast RAM level ("" when the target has none)
   int64_t fastArenaBytes = 0, fastLowerBoundBytes = 0, fastCapacity = 0;
-  std::string fastPolicy; ///< which buffers went there: hottest, peak or none (LevelAssignment.h)
+  std::string fastPolicy; ///< which buffers went there: hottest, peak, fill or none (LevelAssignment.h)
   int64_t replayRamBytes = 0;
   int64_t replayFlashBytes = 0;
   std::string cut;                    ///< "" when the model does not train

@@ -196,10 +196,10 @@ void writeOffsets(std::vector<PlanBuffer>& buffers, const Problem& p,
 
 }  // namespace
 
-int64_t planLowerBound(const std::vector<PlanBuffer>& buffers) {
+LivePeak livePeak(const std::vector<PlanBuffer>& buffers) {
   validateBuffers(buffers);
-  // Sweep over start/end events; ends sort before starts at the same step
-  // because intervals are half-open.
+  // Sweep over start/end events; a step's bytes count once all its events are in
+  // (intervals are half-open, so a buffer ending at t and one starting at t do not meet).
   std::vector<std::pair<int64_t, int64_t>> events;
   for (const PlanBuffer& b : buffers) {
     if (!occupiesSpace(b))
@@ -209,11 +209,24 @@ int64_t planLowerBound(const std::vector<PlanBuffer>& buffers) {
   }
   std::sort(events.begin(), events.end());
   __int128 live = 0, peak = 0;
-  for (const auto& event : events) {
-    live += event.second;
-    peak = std::max(peak, live);
+  LivePeak result;
+  for (size_t i = 0; i < events.size(); ++i) {
+    live += events[i].second;
+    if (i + 1 < events.size() && events[i + 1].first == events[i].first)
+      continue;
+    if (live > peak) {
+      peak = live;
+      result.firstStep = result.lastStep = events[i].first;
+    } else if (live == peak && peak > 0) {
+      result.lastStep = events[i].first;
+    }
   }
-  return peak > INT64_MAX ? INT64_MAX : int64_t(peak);
+  result.bytes = peak > INT64_MAX ? INT64_MAX : int64_t(peak);
+  return result;
+}
+
+int64_t planLowerBound(const std::vector<PlanBuffer>& buffers) {
+  return livePeak(buffers).bytes;
 }
 
 PlanResult planBuffers(std::vector<PlanBuffer>& buffers, const PlanOptions& options) {

@@ -54,7 +54,18 @@ struct PlanResult {
 /// alignment < 1). Deterministic: the same input gives the same output.
 PlanResult planBuffers(std::vector<PlanBuffer>& buffers, const PlanOptions& options = {});
 
-/// Max over time of the sum of sizes live at that time (saturates at INT64_MAX).
+/// The most bytes live at one step (saturated at INT64_MAX), the first step
+/// where they are live, and the step where their last stretch starts (0 and 0
+/// when nothing is live).
+struct LivePeak {
+  int64_t bytes = 0;
+  int64_t firstStep = 0, lastStep = 0;
+};
+
+/// Throws std::invalid_argument on invalid input.
+LivePeak livePeak(const std::vector<PlanBuffer>& buffers);
+
+/// Max over time of the sum of sizes live at that time: livePeak().bytes.
 /// Throws std::invalid_argument on invalid input.
 int64_t planLowerBound(const std::vector<PlanBuffer>& buffers);
 

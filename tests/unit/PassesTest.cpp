@@ -233,8 +233,8 @@ TEST(LevelAssignment, FastLevelFollowsTheBudget) {
   FastChoice peak = chooseFastLevel(g, buffers, capacity, 300);
   EXPECT_EQ(peak.policy, "peak");
   EXPECT_EQ(peak.ids, (std::set<int64_t>{t[0], t[2]}));
-  // With Q too big for the fast level and P gone, nothing is at the peak that can move: the
-  // hottest that fit the budget ("fill"), or nothing.
+  // With P grown to 200 B, neither buffer at the peak fits the fast level: the hottest that fit
+  // the budget ("fill"), or nothing.
   buffers[0].size = 200;
   FastChoice fill = chooseFastLevel(g, buffers, capacity, 460);
   EXPECT_EQ(fill.policy, "fill");

@@ -298,6 +298,19 @@ TEST(PlanCsv, RoundTrip) {
   EXPECT_EQ(toCsv(back), toCsv(buffers));
 }
 
+TEST(BufferPlanner, LivePeakNamesItsFirstAndLastStep) {
+  // 12 bytes live at step 2 and again at steps 6-7 (the last stretch starts at 6), 8 between;
+  // a buffer ending at 6 does not meet one starting there, and a dead buffer adds nothing.
+  std::vector<PlanBuffer> buffers = {buffer(1, 0, 9, 4),  buffer(2, 2, 3, 8), buffer(3, 3, 6, 4),
+                                     buffer(4, 6, 8, 8),  buffer(5, 5, 5, 100)};
+  odlc::LivePeak peak = odlc::livePeak(buffers);
+  EXPECT_EQ(peak.bytes, 12);
+  EXPECT_EQ(peak.firstStep, 2);
+  EXPECT_EQ(peak.lastStep, 6);
+  EXPECT_EQ(odlc::planLowerBound(buffers), 12);
+  EXPECT_EQ(odlc::livePeak({}).bytes, 0);
+}
+
 TEST(PlanCsv, ReadsMiniMallocFormatWithoutOffsets) {
   std::stringstream in("id,lower,upper,size\r\n0,0,3,4\n1,3,9,4\n\n2,0,9,4\n");
   std::vector<PlanBuffer> buffers = odlc::readPlanCsv(in);
