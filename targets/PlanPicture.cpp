@@ -253,10 +253,15 @@ std::string planSvg(const PlanSummary &p) {
                               "height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n"
                               "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
                               f.width, f.height);
+  // A budget far above the plan would squash the picture: name it in the title instead.
+  bool budgetDrawn = p.ramBudget > 0 && double(p.ramBudget) <= f.bytes;
   s += fmt::format("<text x=\"{}\" y=\"22\" font-size=\"15\">RAM over the schedule ({}): "
-                   "arena {}{}</text>\n",
+                   "arena {}{}{}</text>\n",
                    f.left, p.target, kib(p.arenaBytes),
-                   p.staticRamBytes ? " + static " + kib(p.staticRamBytes) : "");
+                   p.staticRamBytes ? " + static " + kib(p.staticRamBytes) : "",
+                   p.ramBudget > 0 && !budgetDrawn
+                       ? ", RAM budget " + kib(p.ramBudget) + " (above the chart)"
+                       : "");
   for (const auto &[name, start] : p.functionStarts) {
     double x = f.x(double(start));
     s += fmt::format("<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#bbb\"/>"
@@ -282,7 +287,7 @@ std::string planSvg(const PlanSummary &p) {
   s += horizontalLine(f, p.lowerBoundBytes, "#e15759", "arena lower bound");
   if (!p.fastLevel.empty())
     s += horizontalLine(f, p.fastArenaBytes, "#76b7b2", p.fastLevel + " arena");
-  if (p.ramBudget > 0 && double(p.ramBudget) <= f.bytes)
+  if (budgetDrawn)
     s += horizontalLine(f, p.ramBudget, "#222", "RAM budget");
   return s + axes(f) + legend(f, drawnKinds) + "</svg>\n";
 }
