@@ -395,10 +395,10 @@ TEST(MiniMallocChallenging, InstancesReachTheLowerBound) {
   if (dir.empty() || !std::filesystem::is_directory(dir))
     GTEST_SKIP() << "benchmark instances not found at '" << dir.string() << "'";
   // D and J have a lower bound below the 1 MiB capacity they were published
-  // with; it is reachable (bench/plan_buffers/certificates), but only after
-  // far more search than the planner's budget. All 11 must
-  // fit the published capacity, which is what "solved" means for MiniMalloc
-  // (its solver decides "fits in --capacity"; it does not minimise the arena).
+  // with; it is reachable (bench/plan_buffers/certificates), but only with far
+  // more search than the planner's default budget. All 11 must fit the
+  // published capacity, which is what "solved" means for MiniMalloc (its
+  // solver decides "fits in --capacity"; it does not minimise the arena).
   struct Expectation {
     const char* name;
     double maxRatio;
