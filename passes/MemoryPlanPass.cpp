@@ -124,12 +124,25 @@ private:
     return nullptr;
   }
 
-  /// The three largest buffers (arena and static RAM), for the diagnostic.
-  static std::string largest(const Graph &g) {
-    std::vector<std::pair<int64_t, std::string>> sizes;
+  /// For the diagnostic: the three largest of the buffers live at the step with the most arena
+  /// bytes live and the static RAM buffers (live throughout), which are what to shrink.
+  static std::string largestAtPeak(const Graph &g) {
+    std::vector<const Tensor *> arena;
+    int64_t steps = 0;
     for (const Tensor &t : g.tensors)
-      if (t.attrs.getString("mem", "") == "arena")
-        sizes.push_back({t.bytes(), t.name});
+      if (t.attrs.getString("mem", "") == "arena") {
+        arena.push_back(&t);
+        steps = std::max(steps, t.attrs.getInt("last", 0) + 1);
+      }
+    std::vector<int64_t> live(size_t(steps), 0);
+    for (const Tensor *t : arena)
+      for (int64_t s = t->attrs.getInt("first", 0); s <= t->attrs.getInt("last", 0); ++s)
+        live[size_t(s)] += t->bytes();
+    int64_t peak = std::max_element(live.begin(), live.end()) - live.begin();
+    std::vector<std::pair<int64_t, std::string>> sizes;
+    for (const Tensor *t : arena)
+      if (t->attrs.getInt("first", 0) <= peak && peak <= t->attrs.getInt("last", 0))
+        sizes.push_back({t->bytes(), t->name});
     for (const StaticBuffer &b : staticBuffers(g))
       if (b.level == "ram")
         sizes.push_back({b.bytes, b.name});
@@ -146,17 +159,15 @@ private:
     if (budget <= 0 || arena + statics <= budget)
       return PassResult::Changed;
     context.ramNeeded = arena + statics;
-    context.largestConsumers = largest(g);
+    context.largestConsumers = largestAtPeak(g);
+    // The driver adds the options that fit, each found by planning it.
     if (statics == 0)
       context.failure = fmt::format(
-          "the activation arena needs {} bytes but the RAM budget is {} bytes; raise --ram or "
-          "use a target with more RAM",
-          arena, budget);
+          "the activation arena needs {} bytes but the RAM budget is {} bytes", arena, budget);
     else
       context.failure = fmt::format(
           "training needs {} bytes of RAM ({} arena + {} trainable weights, replay buffer and "
-          "state) but the RAM budget is {} bytes; raise --ram, choose a later --train-from cut, "
-          "or shrink --batch / --replay-samples / use --replay-bits 8",
+          "state) but the RAM budget is {} bytes",
           arena + statics, arena, statics, budget);
     return PassResult::Failed;
   }

@@ -53,6 +53,8 @@ struct PassContext {
                         const std::vector<double> &densities)>
       ramForCut;
   std::string largestConsumers; ///< with ramNeeded: "name (bytes), ..." largest first
+  /// With ramNeeded from replay-cut (no cut fits): the cut whose plan needs the least.
+  std::string ramNeededCut;
 
   /// The RAM budget in bytes: --ram, else the target's RAM; 0 when there is neither.
   int64_t effectiveRamBudget() const;

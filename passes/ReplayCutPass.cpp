@@ -156,13 +156,18 @@ private:
                          "with a batch dimension of 1 and a Conv/Gemm/MatMul with constant "
                          "weights; `odlc cuts` lists them); compile with --train-from none for "
                          "inference only");
-    context.ramNeeded = best; // lets the driver name the nearest options that fit
-    std::string smallest = fmt::format("the smallest budget that fits is --ram {} (training from '{}')",
-                               best, bestCut);
-    return fmt::format("no latent-replay cut fits the RAM budget of {} bytes; {}; or lower "
-                       "--batch or --replay-samples, use --replay-bits 8, or compile with "
-                       "--train-from none",
-                       budget, smallest);
+    // The driver adds that plan's largest consumers and the other options that fit.
+    context.ramNeeded = best;
+    context.ramNeededCut = bestCut;
+    int64_t ram = context.target ? context.target->ramBytes() : 0;
+    if (ram > 0 && best > ram)
+      return fmt::format("no latent-replay cut fits the RAM budget of {} bytes; the smallest plan "
+                         "(training from '{}') needs {} bytes, more than the {} bytes of RAM "
+                         "target {} has",
+                         budget, bestCut, best, ram, context.target->name);
+    return fmt::format("no latent-replay cut fits the RAM budget of {} bytes; the smallest budget "
+                       "that fits is --ram {} (training from '{}')",
+                       budget, best, bestCut);
   }
 
   /// RAM of the dense plan of `cut` (for --sparse auto too: it tries dense first), or

@@ -14,8 +14,14 @@ namespace {
 
 constexpr size_t kMaxCutProbes = 40;
 
-/// Bytes of RAM the plan needs (0 when it fits the budget, -1 when it fails otherwise).
-int64_t ramNeeded(const Graph &pristine, const CompileOptions &o) {
+/// Plans the whole program: whether it fits, and if not, the largest buffers of the plan
+/// that did not ("" when it failed for another reason than the budget).
+struct Trial {
+  bool fits = false;
+  std::string largest;
+};
+
+Trial tryPlan(const Graph &pristine, const CompileOptions &o) {
   Graph g = pristine;
   PassContext context;
   context.target = findTarget(o.target);
@@ -25,10 +31,12 @@ int64_t ramNeeded(const Graph &pristine, const CompileOptions &o) {
   try {
     runPipeline(g, context, {});
   } catch (const Error &) {
-    return context.ramNeeded > 0 ? context.ramNeeded : -1;
+    return {false, context.largestConsumers};
   }
-  return 0;
+  return {true, ""};
 }
+
+bool fits(const Graph &pristine, const CompileOptions &o) { return tryPlan(pristine, o).fits; }
 
 std::vector<std::string> cutNames(const Graph &pristine, const CompileOptions &o) {
   Graph g = pristine;
@@ -50,7 +58,7 @@ std::string laterCut(const Graph &pristine, const CompileOptions &o) {
   for (size_t i = start; i < cuts.size(); ++i) {
     CompileOptions alt = o;
     alt.train.trainFrom = cuts[i];
-    if (ramNeeded(pristine, alt) == 0)
+    if (fits(pristine, alt))
       return "--train-from " + cuts[i];
   }
   return "";
@@ -60,45 +68,77 @@ std::string laterCut(const Graph &pristine, const CompileOptions &o) {
 /// "FLAG N", or "" when none does.
 std::string largestThatFits(const Graph &pristine, const CompileOptions &o, const char *flag,
                             int64_t TrainOptions::*field, int64_t low) {
-  auto fits = [&](int64_t n) {
+  auto fitsWith = [&](int64_t n) {
     CompileOptions alt = o;
     alt.train.*field = n;
-    return ramNeeded(pristine, alt) == 0;
+    return fits(pristine, alt);
   };
-  if (o.train.*field <= low || !fits(low))
+  if (o.train.*field <= low || !fitsWith(low))
     return "";
-  return fmt::format("{} {}", flag, lastTrue(low, o.train.*field - 1, fits));
+  return fmt::format("{} {}", flag, lastTrue(low, o.train.*field - 1, fitsWith));
+}
+
+/// Training options that fit, nearest first.
+std::vector<std::string> trainingOptionsThatFit(const Graph &pristine, const CompileOptions &o) {
+  std::vector<std::string> options;
+  if (o.train.trainFrom == "none")
+    return options;
+  // `auto` has already tried every cut with these flags.
+  if (o.train.trainFrom != "auto")
+    if (std::string cut = laterCut(pristine, o); !cut.empty())
+      options.push_back(cut);
+  if (o.train.replayBits == 32) {
+    CompileOptions alt = o;
+    alt.train.replayBits = 8;
+    if (fits(pristine, alt))
+      options.push_back("--replay-bits 8");
+  }
+  if (std::string replay = largestThatFits(pristine, o, "--replay-samples",
+                                           &TrainOptions::replaySamples, 1);
+      !replay.empty())
+    options.push_back(replay);
+  // The batch stays above --replay-per-batch.
+  if (std::string batch = largestThatFits(pristine, o, "--batch", &TrainOptions::batch,
+                                          o.train.replayPerBatch + 1);
+      !batch.empty())
+    options.push_back(batch);
+  CompileOptions inference = o;
+  inference.train.trainFrom = "none";
+  if (fits(pristine, inference))
+    options.push_back("--train-from none (inference only)");
+  return options;
+}
+
+/// The largest buffers of the plan that needs `failed.ramNeeded` bytes. When no cut fits,
+/// replay-cut names the cut of the smallest plan but not its buffers: plan it again.
+std::string largestConsumers(const Graph &pristine, const CompileOptions &o,
+                             const PassContext &failed) {
+  if (!failed.largestConsumers.empty() || failed.ramNeededCut.empty())
+    return failed.largestConsumers;
+  CompileOptions alt = o;
+  alt.train.trainFrom = failed.ramNeededCut;
+  if (alt.train.sparse == "auto") // replay-cut sized the cuts with a dense update
+    alt.train.sparse = "none";
+  return tryPlan(pristine, alt).largest;
 }
 
 } // namespace
 
-std::string budgetAdvice(const Graph &pristine, const CompileOptions &o, int64_t needed) {
-  std::vector<std::string> fits;
-  if (o.train.trainFrom != "none") {
-    // `auto` has already tried every cut with these flags.
-    if (o.train.trainFrom != "auto")
-      if (std::string cut = laterCut(pristine, o); !cut.empty())
-        fits.push_back(cut);
-    if (o.train.replayBits == 32) {
-      CompileOptions alt = o;
-      alt.train.replayBits = 8;
-      if (ramNeeded(pristine, alt) == 0)
-        fits.push_back("--replay-bits 8");
-    }
-    if (std::string replay = largestThatFits(pristine, o, "--replay-samples",
-                                             &TrainOptions::replaySamples, 1);
-        !replay.empty())
-      fits.push_back(replay);
-    // The batch stays above --replay-per-batch.
-    if (std::string batch = largestThatFits(pristine, o, "--batch", &TrainOptions::batch,
-                                            o.train.replayPerBatch + 1);
-        !batch.empty())
-      fits.push_back(batch);
-  }
-  std::string text = "nearest that fits: ";
-  for (const std::string &f : fits)
-    text += f + ", or ";
-  return text + fmt::format("--ram {}", needed);
+std::string budgetAdvice(const Graph &pristine, const CompileOptions &o,
+                         const PassContext &failed) {
+  std::vector<std::string> options = trainingOptionsThatFit(pristine, o);
+  // Without a cut that fits, replay-cut's message already names the RAM it needs.
+  int64_t targetRam = findTarget(o.target)->ramBytes();
+  if (failed.ramNeededCut.empty())
+    options.push_back(targetRam > 0 && failed.ramNeeded > targetRam
+                          ? fmt::format("a target with {} bytes of RAM", failed.ramNeeded)
+                          : fmt::format("--ram {}", failed.ramNeeded));
+  std::string text;
+  if (std::string largest = largestConsumers(pristine, o, failed); !largest.empty())
+    text += "; largest: " + largest;
+  for (size_t i = 0; i < options.size(); ++i)
+    text += (i ? ", or " : "; nearest that fits: ") + options[i];
+  return text;
 }
 
 } // namespace odlc

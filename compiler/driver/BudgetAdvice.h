@@ -1,16 +1,19 @@
 /// \file What would fit when a plan does not: the error for an over-budget model names the
-/// nearest configurations that fit (a later cut, uint8 or fewer replayed latents, a bigger
-/// --ram), found by planning them.
+/// largest buffers of the plan and the nearest configurations that fit (a later cut, uint8 or
+/// fewer replayed latents, a smaller batch, a bigger --ram), found by planning them.
 #pragma once
 
 #include "driver/Compile.h"
+#include "Pass.h"
 
 #include <string>
 
 namespace odlc {
 
-/// One clause for the diagnostic, e.g. "nearest that fits: --train-from X, or --replay-bits 8,
-/// or --batch 18, or --ram 479564" (`needed`). `pristine` is the imported graph.
-std::string budgetAdvice(const Graph &pristine, const CompileOptions &options, int64_t needed);
+/// The rest of the diagnostic for a plan that needs `failed.ramNeeded` bytes, e.g.
+/// "; largest: 'x' (401408 B), ...; nearest that fits: --train-from X, or --batch 18, or
+/// --ram 479564". `pristine` is the imported graph.
+std::string budgetAdvice(const Graph &pristine, const CompileOptions &options,
+                         const PassContext &failed);
 
 } // namespace odlc

@@ -163,11 +163,7 @@ CompileResult compileGraph(Graph &graph, const CompileOptions &o) {
   } catch (const Error &e) {
     if (context.ramNeeded <= 0)
       throw;
-    std::string largest = context.largestConsumers.empty()
-                              ? ""
-                              : fmt::format("; largest: {}", context.largestConsumers);
-    throw Error(ErrorKind::User, fmt::format("{}{}; {}", e.what(), largest,
-                                             budgetAdvice(pristine, o, context.ramNeeded)));
+    throw Error(ErrorKind::User, e.what() + budgetAdvice(pristine, o, context));
   }
   if (!o.stopAfter.empty() && o.stopAfter != passNames().back())
     return result;
