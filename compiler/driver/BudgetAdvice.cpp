@@ -8,14 +8,16 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace odlc {
 
 namespace {
 
 constexpr size_t kMaxCutProbes = 40;
 
-/// Plans the whole program: whether it fits, and if not, the largest buffers of the plan
-/// that did not ("" when it failed for another reason than the budget).
+/// Plans the whole program: whether it fits RAM and flash, and if the RAM plan did not, its
+/// largest buffers ("" when it failed for another reason than the RAM budget).
 struct Trial {
   bool fits = false;
   std::string largest;
@@ -23,17 +25,13 @@ struct Trial {
 
 Trial tryPlan(const Graph &pristine, const CompileOptions &o) {
   Graph g = pristine;
-  PassContext context;
-  context.target = findTarget(o.target);
-  context.ramBudget = o.ramBudget;
-  context.flashBudget = o.flashBudget;
-  context.train = o.train;
+  PassContext context = passContextFor(o);
   try {
     runPipeline(g, context, {});
   } catch (const Error &) {
     return {false, context.largestConsumers};
   }
-  return {true, ""};
+  return {fitsFlash(summarizePlan(g, *context.target, o.ramBudget, o.flashBudget)), ""};
 }
 
 bool fits(const Graph &pristine, const CompileOptions &o) { return tryPlan(pristine, o).fits; }
@@ -78,15 +76,9 @@ std::string largestThatFits(const Graph &pristine, const CompileOptions &o, cons
   return fmt::format("{} {}", flag, lastTrue(low, o.train.*field - 1, fitsWith));
 }
 
-/// Training options that fit, nearest first.
-std::vector<std::string> trainingOptionsThatFit(const Graph &pristine, const CompileOptions &o) {
-  std::vector<std::string> options;
-  if (o.train.trainFrom == "none")
-    return options;
-  // `auto` has already tried every cut with these flags.
-  if (o.train.trainFrom != "auto")
-    if (std::string cut = laterCut(pristine, o); !cut.empty())
-      options.push_back(cut);
+/// A smaller replay buffer that fits: uint8 latents, then the most latents.
+void addReplayOptions(const Graph &pristine, const CompileOptions &o,
+                      std::vector<std::string> &options) {
   if (o.train.replayBits == 32) {
     CompileOptions alt = o;
     alt.train.replayBits = 8;
@@ -97,6 +89,26 @@ std::vector<std::string> trainingOptionsThatFit(const Graph &pristine, const Com
                                            &TrainOptions::replaySamples, 1);
       !replay.empty())
     options.push_back(replay);
+}
+
+/// "; nearest that fits: A, or B", or "" without options.
+std::string nearestClause(const std::vector<std::string> &options) {
+  std::string text;
+  for (size_t i = 0; i < options.size(); ++i)
+    text += (i ? ", or " : "; nearest that fits: ") + options[i];
+  return text;
+}
+
+/// Training options that fit, nearest first.
+std::vector<std::string> trainingOptionsThatFit(const Graph &pristine, const CompileOptions &o) {
+  std::vector<std::string> options;
+  if (o.train.trainFrom == "none")
+    return options;
+  // `auto` has already tried every cut with these flags.
+  if (o.train.trainFrom != "auto")
+    if (std::string cut = laterCut(pristine, o); !cut.empty())
+      options.push_back(cut);
+  addReplayOptions(pristine, o, options);
   // The batch stays above --replay-per-batch.
   if (std::string batch = largestThatFits(pristine, o, "--batch", &TrainOptions::batch,
                                           o.train.replayPerBatch + 1);
@@ -136,9 +148,29 @@ std::string budgetAdvice(const Graph &pristine, const CompileOptions &o,
   std::string text;
   if (std::string largest = largestConsumers(pristine, o, failed); !largest.empty())
     text += "; largest: " + largest;
-  for (size_t i = 0; i < options.size(); ++i)
-    text += (i ? ", or " : "; nearest that fits: ") + options[i];
-  return text;
+  return text + nearestClause(options);
+}
+
+std::string flashAdvice(const Graph &pristine, const CompileOptions &o, const PlanSummary &plan) {
+  std::vector<const PlanEntry *> inFlash;
+  for (const PlanEntry &b : plan.buffers)
+    if (b.level == "flash")
+      inFlash.push_back(&b);
+  std::stable_sort(inFlash.begin(), inFlash.end(),
+                   [](const PlanEntry *a, const PlanEntry *b) { return a->size > b->size; });
+  std::string text;
+  for (size_t i = 0; i < inFlash.size() && i < 3; ++i)
+    text += fmt::format("{}'{}' ({} B)", i ? ", " : "; largest: ", inFlash[i]->name,
+                        inFlash[i]->size);
+  std::vector<std::string> options;
+  if (plan.replayFlashBytes > 0)
+    addReplayOptions(pristine, o, options);
+  int64_t needed = flashNeeded(plan);
+  int64_t targetFlash = findTarget(o.target)->flashBytes();
+  options.push_back(targetFlash > 0 && needed > targetFlash
+                        ? fmt::format("a target with {} bytes of flash", needed)
+                        : fmt::format("--flash {}", needed));
+  return text + nearestClause(options);
 }
 
 } // namespace odlc

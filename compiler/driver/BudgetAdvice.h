@@ -1,6 +1,6 @@
 /// \file What would fit when a plan does not: the error for an over-budget model names the
 /// largest buffers of the plan and the nearest configurations that fit (a later cut, uint8 or
-/// fewer replayed latents, a smaller batch, a bigger --ram), found by planning them.
+/// fewer replayed latents, a smaller batch, a bigger --ram or --flash), found by planning them.
 #pragma once
 
 #include "driver/Compile.h"
@@ -15,5 +15,18 @@ namespace odlc {
 /// --ram 479564". `pristine` is the imported graph.
 std::string budgetAdvice(const Graph &pristine, const CompileOptions &options,
                          const PassContext &failed);
+
+/// Flash the program needs: the weights and a flash-resident replay buffer.
+inline int64_t flashNeeded(const PlanSummary &plan) {
+  return plan.weightBytes + plan.replayFlashBytes;
+}
+inline bool fitsFlash(const PlanSummary &plan) {
+  return plan.flashBudget <= 0 || flashNeeded(plan) <= plan.flashBudget;
+}
+
+/// The same for a plan over the flash budget: the largest buffers in flash and the nearest
+/// options that fit (uint8 or fewer replayed latents in flash, a bigger --flash).
+std::string flashAdvice(const Graph &pristine, const CompileOptions &options,
+                        const PlanSummary &plan);
 
 } // namespace odlc

@@ -49,11 +49,7 @@ const char *kMarker = ".odlc-output";
 /// not compile for another reason than the budget.
 int64_t plannedRam(const Graph &pristine, const CompileOptions &o) {
   Graph g = pristine;
-  PassContext context;
-  context.target = findTarget(o.target);
-  context.ramBudget = o.ramBudget;
-  context.flashBudget = o.flashBudget;
-  context.train = o.train;
+  PassContext context = passContextFor(o);
   try {
     runPipeline(g, context, {});
   } catch (const Error &) {
@@ -100,6 +96,15 @@ void validateTrainOptions(const TrainOptions &t) {
 
 } // namespace
 
+PassContext passContextFor(const CompileOptions &o) {
+  PassContext context;
+  context.target = findTarget(o.target);
+  context.ramBudget = o.ramBudget;
+  context.flashBudget = o.flashBudget;
+  context.train = o.train;
+  return context;
+}
+
 void validateOptions(const CompileOptions &o) {
   if (!findTarget(o.target))
     fail("unknown target '{}'; targets: {} (see `odlc targets`)", o.target, targetNames());
@@ -138,11 +143,7 @@ CompileResult compileGraph(Graph &graph, const CompileOptions &o) {
   validateOptions(o);
   Graph pristine = graph; // to try what would fit if the plan does not
   const TargetInfo &target = *findTarget(o.target);
-  PassContext context;
-  context.target = &target;
-  context.ramBudget = o.ramBudget;
-  context.flashBudget = o.flashBudget;
-  context.train = o.train;
+  PassContext context = passContextFor(o);
   context.ramForCut = [&](const std::string &cut, const std::string &sparse,
                           const std::vector<double> &densities) -> int64_t {
     CompileOptions alt = o;
@@ -173,13 +174,11 @@ CompileResult compileGraph(Graph &graph, const CompileOptions &o) {
   emit.target = &target;
   result.files = emitC(graph, emit);
   result.plan = summarizePlan(graph, target, o.ramBudget, o.flashBudget);
-  int64_t flash = result.plan.weightBytes + result.plan.replayFlashBytes;
-  if (result.plan.flashBudget > 0 && flash > result.plan.flashBudget)
-    fail("the weights{} need {} bytes but the flash budget is {} bytes; raise --flash, use a "
-         "smaller model{}",
-         result.plan.replayFlashBytes ? " and the flash-resident replay buffer" : "", flash,
-         result.plan.flashBudget,
-         result.plan.replayFlashBytes ? ", or shrink --replay-samples / use --replay-bits 8" : "");
+  if (!fitsFlash(result.plan))
+    fail("the weights{} need {} bytes but the flash budget is {} bytes{}",
+         result.plan.replayFlashBytes ? " and the flash-resident replay buffer" : "",
+         flashNeeded(result.plan), result.plan.flashBudget,
+         flashAdvice(pristine, o, result.plan));
   writePlanReport(result.files, result.plan);
   std::string script = linkerBudgetScript(target, result.plan.ramBudget, result.plan.flashBudget,
                                           o.name + "_replay_flash", result.plan.replayFlashBytes);

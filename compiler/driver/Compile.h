@@ -34,6 +34,8 @@ struct CompileResult {
 
 /// Checks flags that do not need the model (target, name, pass names).
 void validateOptions(const CompileOptions &options);
+/// The pass context the options ask for: target, budgets and training flags.
+PassContext passContextFor(const CompileOptions &options);
 /// Compiles an already imported graph.
 CompileResult compileGraph(Graph &graph, const CompileOptions &options);
 /// Imports options.model and compiles it.
