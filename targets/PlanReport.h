@@ -62,6 +62,14 @@ struct PlanSummary {
   int64_t batch = 0;
 };
 
+/// Flash the program needs: the weights and a flash-resident replay buffer.
+inline int64_t flashNeeded(const PlanSummary &plan) {
+  return plan.weightBytes + plan.replayFlashBytes;
+}
+inline bool fitsFlash(const PlanSummary &plan) {
+  return plan.flashBudget <= 0 || flashNeeded(plan) <= plan.flashBudget;
+}
+
 /// memory_plan.md and memory_plan.svg (PlanPicture.cpp).
 std::string planMarkdown(const PlanSummary &plan);
 std::string planSvg(const PlanSummary &plan);

@@ -16,24 +16,6 @@ namespace {
 
 constexpr size_t kMaxCutProbes = 40;
 
-/// Plans the whole program: whether it fits RAM and flash, and if the RAM plan did not, its
-/// largest buffers ("" when it failed for another reason than the RAM budget).
-struct Trial {
-  bool fits = false;
-  std::string largest;
-};
-
-Trial tryPlan(const Graph &pristine, const CompileOptions &o) {
-  Graph g = pristine;
-  PassContext context = passContextFor(o);
-  try {
-    runPipeline(g, context, {});
-  } catch (const Error &) {
-    return {false, context.largestConsumers};
-  }
-  return {fitsFlash(summarizePlan(g, *context.target, o.ramBudget, o.flashBudget)), ""};
-}
-
 bool fits(const Graph &pristine, const CompileOptions &o) { return tryPlan(pristine, o).fits; }
 
 std::vector<std::string> cutNames(const Graph &pristine, const CompileOptions &o) {

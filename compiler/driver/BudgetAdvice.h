@@ -16,14 +16,6 @@ namespace odlc {
 std::string budgetAdvice(const Graph &pristine, const CompileOptions &options,
                          const PassContext &failed);
 
-/// Flash the program needs: the weights and a flash-resident replay buffer.
-inline int64_t flashNeeded(const PlanSummary &plan) {
-  return plan.weightBytes + plan.replayFlashBytes;
-}
-inline bool fitsFlash(const PlanSummary &plan) {
-  return plan.flashBudget <= 0 || flashNeeded(plan) <= plan.flashBudget;
-}
-
 /// The same for a plan over the flash budget: the largest buffers in flash and the nearest
 /// options that fit (uint8 or fewer replayed latents in flash, a bigger --flash).
 std::string flashAdvice(const Graph &pristine, const CompileOptions &options,

@@ -45,18 +45,6 @@ bool isCIdentifier(const std::string &name) {
 
 const char *kMarker = ".odlc-output";
 
-/// RAM the whole program needs with these options (arena and static buffers), or -1 when it does
-/// not compile for another reason than the budget.
-int64_t plannedRam(const Graph &pristine, const CompileOptions &o) {
-  Graph g = pristine;
-  PassContext context = passContextFor(o);
-  try {
-    runPipeline(g, context, {});
-  } catch (const Error &) {
-    return context.ramNeeded > 0 ? context.ramNeeded : -1;
-  }
-  return g.attrs.getInt("arena_bytes", 0) + g.attrs.getInt("static_ram_bytes", 0);
-}
 
 void validateSparseOptions(const TrainOptions &t) {
   ChannelPolicy policy;
@@ -103,6 +91,19 @@ PassContext passContextFor(const CompileOptions &o) {
   context.flashBudget = o.flashBudget;
   context.train = o.train;
   return context;
+}
+
+TrialPlan tryPlan(const Graph &pristine, const CompileOptions &o) {
+  Graph g = pristine;
+  PassContext context = passContextFor(o);
+  try {
+    runPipeline(g, context, {});
+  } catch (const Error &) {
+    return {false, context.ramNeeded > 0 ? context.ramNeeded : -1, context.largestConsumers};
+  }
+  PlanSummary plan = summarizePlan(g, *context.target, o.ramBudget, o.flashBudget);
+  return {fitsFlash(plan), g.attrs.getInt("arena_bytes", 0) + g.attrs.getInt("static_ram_bytes", 0),
+          ""};
 }
 
 void validateOptions(const CompileOptions &o) {
@@ -152,7 +153,7 @@ CompileResult compileGraph(Graph &graph, const CompileOptions &o) {
     alt.train.layerDensities = densities;
     alt.printAfter.clear();
     alt.stopAfter.clear();
-    return plannedRam(pristine, alt);
+    return tryPlan(pristine, alt).ramBytes;
   };
   CompileResult result;
   PassManagerOptions pm;

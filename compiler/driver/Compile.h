@@ -36,6 +36,15 @@ struct CompileResult {
 void validateOptions(const CompileOptions &options);
 /// The pass context the options ask for: target, budgets and training flags.
 PassContext passContextFor(const CompileOptions &options);
+/// What planning the whole program with `options` gives: whether it fits the RAM and flash
+/// budgets, the RAM it needs (-1 when it fails for another reason than the RAM budget) and,
+/// over the RAM budget, its largest buffers.
+struct TrialPlan {
+  bool fits = false;
+  int64_t ramBytes = -1;
+  std::string largest;
+};
+TrialPlan tryPlan(const Graph &pristine, const CompileOptions &options);
 /// Compiles an already imported graph.
 CompileResult compileGraph(Graph &graph, const CompileOptions &options);
 /// Imports options.model and compiles it.
