@@ -127,9 +127,14 @@ int runPlanBuffers(const std::string &in, const std::string &out, const std::str
       fail("cannot write '{}'", out);
     }
   }
-  const char *quality = result.arenaBytes == result.lowerBound ? "optimal"
-                        : result.provedOptimal ? "above the bound, proved optimal"
-                                               : "above the bound";
+  std::string quality = "optimal";
+  if (result.arenaBytes != result.lowerBound)
+    quality = fmt::format("{:.2f} % above the bound, {}",
+                          100.0 * double(result.arenaBytes - result.lowerBound) /
+                              double(result.lowerBound),
+                          result.provedOptimal ? "proved optimal"
+                                               : "not proved optimal: more --search-nodes may "
+                                                 "lower it");
   fmt::print("arena {} bytes, lower bound {} bytes ({})\n", result.arenaBytes, result.lowerBound,
              quality);
   return 0;
