@@ -10,6 +10,7 @@
 #include "Pass.h"
 #include "Storage.h"
 #include "solvers/BufferPlanner.h"
+#include "targets/PlanReport.h"
 #include "targets/StaticMemory.h"
 #include "targets/TargetInfo.h"
 
@@ -146,12 +147,7 @@ private:
     for (const StaticBuffer &b : staticBuffers(g))
       if (b.level == "ram")
         sizes.push_back({b.bytes, b.name});
-    std::stable_sort(sizes.begin(), sizes.end(),
-                     [](const auto &a, const auto &b) { return a.first > b.first; });
-    std::string text;
-    for (size_t i = 0; i < sizes.size() && i < 3; ++i)
-      text += fmt::format("{}'{}' ({} B)", i ? ", " : "", sizes[i].second, sizes[i].first);
-    return text;
+    return largestThree(std::move(sizes));
   }
 
   PassResult checkBudget(const Graph &g, PassContext &context, int64_t arena, int64_t statics) {

@@ -52,7 +52,8 @@ struct PassContext {
   std::function<int64_t(const std::string &cut, const std::string &sparse,
                         const std::vector<double> &densities)>
       ramForCut;
-  std::string largestConsumers; ///< with ramNeeded: "name (bytes), ..." largest first
+  /// With ramNeeded: "name (bytes), ..." largest first (from the driver when no cut fits).
+  std::string largestConsumers;
   /// With ramNeeded from replay-cut (no cut fits): the cut whose plan needs the least.
   std::string ramNeededCut;
 

@@ -230,4 +230,13 @@ void writePlanReport(FileSet &files, const PlanSummary &plan) {
   files["memory_plan.svg"] = planSvg(plan);
 }
 
+std::string largestThree(std::vector<std::pair<int64_t, std::string>> sizes) {
+  std::stable_sort(sizes.begin(), sizes.end(),
+                   [](const auto &a, const auto &b) { return a.first > b.first; });
+  std::string text;
+  for (size_t i = 0; i < sizes.size() && i < 3; ++i)
+    text += fmt::format("{}'{}' ({} B)", i ? ", " : "", sizes[i].second, sizes[i].first);
+  return text;
+}
+
 } // namespace odlc

@@ -70,6 +70,10 @@ inline bool fitsFlash(const PlanSummary &plan) {
   return plan.flashBudget <= 0 || flashNeeded(plan) <= plan.flashBudget;
 }
 
+/// For an over-budget diagnostic: the three largest of (bytes, name), as
+/// "'a' (100 B), 'b' (60 B), 'c' (8 B)" (ties keep their order).
+std::string largestThree(std::vector<std::pair<int64_t, std::string>> sizes);
+
 /// memory_plan.md and memory_plan.svg (PlanPicture.cpp).
 std::string planMarkdown(const PlanSummary &plan);
 std::string planSvg(const PlanSummary &plan);

@@ -8,8 +8,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-
 namespace odlc {
 
 namespace {
@@ -103,19 +101,6 @@ std::vector<std::string> trainingOptionsThatFit(const Graph &pristine, const Com
   return options;
 }
 
-/// The largest buffers of the plan that needs `failed.ramNeeded` bytes. When no cut fits,
-/// replay-cut names the cut of the smallest plan but not its buffers: plan it again.
-std::string largestConsumers(const Graph &pristine, const CompileOptions &o,
-                             const PassContext &failed) {
-  if (!failed.largestConsumers.empty() || failed.ramNeededCut.empty())
-    return failed.largestConsumers;
-  CompileOptions alt = o;
-  alt.train.trainFrom = failed.ramNeededCut;
-  if (alt.train.sparse == "auto") // replay-cut sized the cuts with a dense update
-    alt.train.sparse = "none";
-  return tryPlan(pristine, alt).largest;
-}
-
 } // namespace
 
 std::string budgetAdvice(const Graph &pristine, const CompileOptions &o,
@@ -128,22 +113,17 @@ std::string budgetAdvice(const Graph &pristine, const CompileOptions &o,
                           ? fmt::format("a target with {} bytes of RAM", failed.ramNeeded)
                           : fmt::format("--ram {}", failed.ramNeeded));
   std::string text;
-  if (std::string largest = largestConsumers(pristine, o, failed); !largest.empty())
-    text += "; largest: " + largest;
+  if (!failed.largestConsumers.empty())
+    text += "; largest: " + failed.largestConsumers;
   return text + nearestClause(options);
 }
 
 std::string flashAdvice(const Graph &pristine, const CompileOptions &o, const PlanSummary &plan) {
-  std::vector<const PlanEntry *> inFlash;
+  std::vector<std::pair<int64_t, std::string>> inFlash;
   for (const PlanEntry &b : plan.buffers)
     if (b.level == "flash")
-      inFlash.push_back(&b);
-  std::stable_sort(inFlash.begin(), inFlash.end(),
-                   [](const PlanEntry *a, const PlanEntry *b) { return a->size > b->size; });
-  std::string text;
-  for (size_t i = 0; i < inFlash.size() && i < 3; ++i)
-    text += fmt::format("{}'{}' ({} B)", i ? ", " : "; largest: ", inFlash[i]->name,
-                        inFlash[i]->size);
+      inFlash.push_back({b.size, b.name});
+  std::string text = inFlash.empty() ? "" : "; largest: " + largestThree(std::move(inFlash));
   std::vector<std::string> options;
   if (plan.replayFlashBytes > 0)
     addReplayOptions(pristine, o, options);

@@ -12,6 +12,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <unistd.h>
 
@@ -145,6 +146,9 @@ CompileResult compileGraph(Graph &graph, const CompileOptions &o) {
   Graph pristine = graph; // to try what would fit if the plan does not
   const TargetInfo &target = *findTarget(o.target);
   PassContext context = passContextFor(o);
+  // Each cut's largest buffers in the last plan replay-cut asked for: when no cut fits, the
+  // error names those of the smallest plan.
+  std::map<std::string, std::string> largestOfCut;
   context.ramForCut = [&](const std::string &cut, const std::string &sparse,
                           const std::vector<double> &densities) -> int64_t {
     CompileOptions alt = o;
@@ -153,7 +157,9 @@ CompileResult compileGraph(Graph &graph, const CompileOptions &o) {
     alt.train.layerDensities = densities;
     alt.printAfter.clear();
     alt.stopAfter.clear();
-    return tryPlan(pristine, alt).ramBytes;
+    TrialPlan trial = tryPlan(pristine, alt);
+    largestOfCut[cut] = trial.largest;
+    return trial.ramBytes;
   };
   CompileResult result;
   PassManagerOptions pm;
@@ -165,6 +171,8 @@ CompileResult compileGraph(Graph &graph, const CompileOptions &o) {
   } catch (const Error &e) {
     if (context.ramNeeded <= 0)
       throw;
+    if (context.largestConsumers.empty() && !context.ramNeededCut.empty())
+      context.largestConsumers = largestOfCut[context.ramNeededCut];
     throw Error(ErrorKind::User, e.what() + budgetAdvice(pristine, o, context));
   }
   if (!o.stopAfter.empty() && o.stopAfter != passNames().back())
