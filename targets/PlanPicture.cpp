@@ -176,18 +176,37 @@ std::string largestBuffers(const PlanSummary &p) {
 }
 
 struct Frame {
-  double width = 960, height = 480, left = 80, right = 150, top = 40, bottom = 50;
+  // top leaves a row for the legend under the title; right holds the lines' labels.
+  double width = 960, height = 500, left = 80, right = 150, top = 58, bottom = 50;
   double steps = 1, bytes = 1;
   double x(double step) const { return left + step / steps * (width - left - right); }
   double y(double offset) const { return top + (1.0 - offset / bytes) * (height - top - bottom); }
 };
 
-std::string horizontalLine(const Frame &f, int64_t bytes, const char *color, const std::string &label) {
-  return fmt::format("<line x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" "
+/// A dashed line across the chart at `bytes`, labelled in the right margin.
+struct MarkedLine {
+  int64_t bytes;
+  const char *color;
+  std::string label;
+};
+
+/// The lines, then their labels, each label at least one text line from the next so that
+/// close lines (a bound just under the budget) stay readable.
+std::string markedLines(const Frame &f, std::vector<MarkedLine> lines) {
+  std::stable_sort(lines.begin(), lines.end(),
+                   [](const MarkedLine &a, const MarkedLine &b) { return a.bytes > b.bytes; });
+  std::string s;
+  double labelY = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    double y = f.y(double(lines[i].bytes));
+    labelY = i == 0 ? y + 4 : std::max(y + 4, labelY + 14);
+    s += fmt::format("<line x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" "
                      "stroke=\"{3}\" stroke-width=\"1.5\" stroke-dasharray=\"6 3\"/>"
                      "<text x=\"{4:.1f}\" y=\"{5:.1f}\" fill=\"{3}\">{6}</text>\n",
-                     f.left, f.width - f.right, f.y(double(bytes)), color,
-                     f.width - f.right + 4, f.y(double(bytes)) + 4, label);
+                     f.left, f.width - f.right, y, lines[i].color, f.width - f.right + 4, labelY,
+                     lines[i].label);
+  }
+  return s;
 }
 
 std::string axes(const Frame &f) {
@@ -217,18 +236,18 @@ std::string axes(const Frame &f) {
   return s;
 }
 
-/// The kinds drawn in the picture, in a fixed order.
+/// The kinds drawn in the picture, in a fixed order, in one row under the title: the right
+/// margin is left to the lines' labels, which may sit at any height.
 std::string legend(const Frame &f, const std::set<std::string> &drawnKinds) {
   std::string s;
-  int row = 0;
+  double x = f.left;
   for (const char *kind : {"activation", "gradient", "weight", "replay", "scratch"}) {
     if (!drawnKinds.count(kind))
       continue;
     s += fmt::format("<rect x=\"{0:.1f}\" y=\"{1:.1f}\" width=\"12\" height=\"12\" fill=\"{2}\"/>"
                      "<text x=\"{3:.1f}\" y=\"{4:.1f}\">{5}</text>\n",
-                     f.width - f.right + 4, f.top + 40 + 18 * row, colorOf(kind),
-                     f.width - f.right + 20, f.top + 50 + 18 * row, kind);
-    ++row;
+                     x, f.top - 24, colorOf(kind), x + 16, f.top - 14, kind);
+    x += 16 + 7.0 * double(std::string(kind).size()) + 18; // about 7 px a character at 12 px
   }
   return s;
 }
@@ -249,19 +268,21 @@ std::string planSvg(const PlanSummary &p) {
   if (p.ramBudget > 0 && double(p.ramBudget) <= f.bytes * 1.5)
     f.bytes = std::max(f.bytes, double(p.ramBudget));
   f.bytes *= 1.05;
-  std::string s = fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" "
-                              "height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n"
-                              "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
-                              f.width, f.height);
   // A budget far above the plan would squash the picture: name it in the title instead.
   bool budgetDrawn = p.ramBudget > 0 && double(p.ramBudget) <= f.bytes;
-  s += fmt::format("<text x=\"{}\" y=\"22\" font-size=\"15\">RAM over the schedule ({}): "
-                   "arena {}{}{}</text>\n",
-                   f.left, p.target, kib(p.arenaBytes),
-                   p.staticRamBytes ? " + static " + kib(p.staticRamBytes) : "",
-                   p.ramBudget > 0 && !budgetDrawn
-                       ? ", RAM budget " + kib(p.ramBudget) + " (above the chart)"
-                       : "");
+  std::string title = fmt::format("RAM over the schedule ({}): arena {}{}{}", xmlText(p.target),
+                                  kib(p.arenaBytes),
+                                  p.staticRamBytes ? " + static " + kib(p.staticRamBytes) : "",
+                                  p.ramBudget > 0 && !budgetDrawn
+                                      ? ", RAM budget " + kib(p.ramBudget) + " (above the chart)"
+                                      : "");
+  // Widen the picture for a long title (about 9 px a character at 15 px) rather than clip it.
+  f.width = std::max(f.width, f.left + 9.0 * double(title.size()) + 20);
+  std::string s = fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" "
+                              "height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n"
+                              "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+                              "<text x=\"{}\" y=\"22\" font-size=\"15\">{}</text>\n",
+                              f.width, f.height, f.left, title);
   for (const auto &[name, start] : p.functionStarts) {
     double x = f.x(double(start));
     s += fmt::format("<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#bbb\"/>"
@@ -284,12 +305,12 @@ std::string planSvg(const PlanSummary &p) {
                      x0, y0, std::max(0.5, x1 - x0), std::max(0.5, y1 - y0), colorOf(b.kind),
                      xmlText(b.name), b.kind, b.size, b.offset, b.first, b.last);
   }
-  s += horizontalLine(f, p.lowerBoundBytes, "#e15759", "arena lower bound");
+  std::vector<MarkedLine> lines = {{p.lowerBoundBytes, "#e15759", "arena lower bound"}};
   if (!p.fastLevel.empty())
-    s += horizontalLine(f, p.fastArenaBytes, "#76b7b2", p.fastLevel + " arena");
+    lines.push_back({p.fastArenaBytes, "#76b7b2", p.fastLevel + " arena"});
   if (budgetDrawn)
-    s += horizontalLine(f, p.ramBudget, "#222", "RAM budget");
-  return s + axes(f) + legend(f, drawnKinds) + "</svg>\n";
+    lines.push_back({p.ramBudget, "#222", "RAM budget"});
+  return s + markedLines(f, lines) + axes(f) + legend(f, drawnKinds) + "</svg>\n";
 }
 
 } // namespace odlc

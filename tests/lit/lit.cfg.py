@@ -16,6 +16,8 @@ config.substitutions.append(("%expect-error",
                              os.path.join(config.test_source_root, "Inputs", "expect-error.sh")))
 config.substitutions.append(("%check-plan", "/usr/bin/python3 " +
                              os.path.join(config.test_source_root, "Inputs", "check_plan.py")))
+config.substitutions.append(("%check-svg-layout", "/usr/bin/python3 " +
+                             os.path.join(config.test_source_root, "Inputs", "check_svg_layout.py")))
 config.substitutions.append(("%check-certificate", "/usr/bin/python3 " + os.path.join(
     config.test_source_root, "..", "..", "bench", "plan_buffers", "check_certificate.py")))
 config.substitutions.append(("FileCheck", config.filecheck))
