@@ -71,6 +71,14 @@ void addReplayOptions(const Graph &pristine, const CompileOptions &o,
     options.push_back(replay);
 }
 
+/// "--FLAG N", or "a target with N bytes of MEMORY" when the target itself is smaller.
+std::string biggerBudget(const char *flag, const char *memory, int64_t needed,
+                         int64_t targetBytes) {
+  return targetBytes > 0 && needed > targetBytes
+             ? fmt::format("a target with {} bytes of {}", needed, memory)
+             : fmt::format("{} {}", flag, needed);
+}
+
 /// "; nearest that fits: A, or B", or "" without options.
 std::string nearestClause(const std::vector<std::string> &options) {
   std::string text;
@@ -107,11 +115,9 @@ std::string budgetAdvice(const Graph &pristine, const CompileOptions &o,
                          const PassContext &failed) {
   std::vector<std::string> options = trainingOptionsThatFit(pristine, o);
   // Without a cut that fits, replay-cut's message already names the RAM it needs.
-  int64_t targetRam = findTarget(o.target)->ramBytes();
   if (failed.ramNeededCut.empty())
-    options.push_back(targetRam > 0 && failed.ramNeeded > targetRam
-                          ? fmt::format("a target with {} bytes of RAM", failed.ramNeeded)
-                          : fmt::format("--ram {}", failed.ramNeeded));
+    options.push_back(
+        biggerBudget("--ram", "RAM", failed.ramNeeded, findTarget(o.target)->ramBytes()));
   std::string text;
   if (!failed.largestConsumers.empty())
     text += "; largest: " + failed.largestConsumers;
@@ -127,11 +133,8 @@ std::string flashAdvice(const Graph &pristine, const CompileOptions &o, const Pl
   std::vector<std::string> options;
   if (plan.replayFlashBytes > 0)
     addReplayOptions(pristine, o, options);
-  int64_t needed = flashNeeded(plan);
-  int64_t targetFlash = findTarget(o.target)->flashBytes();
-  options.push_back(targetFlash > 0 && needed > targetFlash
-                        ? fmt::format("a target with {} bytes of flash", needed)
-                        : fmt::format("--flash {}", needed));
+  options.push_back(
+      biggerBudget("--flash", "flash", flashNeeded(plan), findTarget(o.target)->flashBytes()));
   return text + nearestClause(options);
 }
 

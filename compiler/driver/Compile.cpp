@@ -46,7 +46,6 @@ bool isCIdentifier(const std::string &name) {
 
 const char *kMarker = ".odlc-output";
 
-
 void validateSparseOptions(const TrainOptions &t) {
   ChannelPolicy policy;
   if (!channelPolicyFromName(t.channelPolicy, policy))
